@@ -1,0 +1,116 @@
+import { lossValue } from '../loss.js';
+import type { NetworkParams } from '../model/params.js';
+import { CounterRng, RandomStream } from '../random/index.js';
+import type { LossName } from '../types.js';
+
+/**
+ * One logged row (ARCHITECTURE.md §1 "Observables"; the names are the store's column names).
+ * NaN marks what does not apply: no test set, regression targets (errors, margin), or a step
+ * at which `ntk_drift` is not computed.
+ */
+export interface ObservableRow {
+  step: number;
+  /** step · η: the time of the gradient flow being discretized. */
+  time: number;
+  risk_train: number;
+  risk_test: number;
+  /** F(w) of eq. (2). */
+  objective: number;
+  error_train: number;
+  error_test: number;
+  /** ‖w(t) − w(0)‖ / ‖w(0)‖ over all parameters. */
+  move: number;
+  /** (1/m) Σ_j ‖w_j‖². */
+  l2: number;
+  /** (1/m) Σ_j |b_j| ‖a_j‖ (variation-norm proxy). */
+  path: number;
+  /** min_i y_i f(x_i) / l2 on the training set. */
+  margin: number;
+  /** ‖K_t − K_0‖_F / ‖K_0‖_F on the probe set. */
+  ntk_drift: number;
+}
+
+export const OBSERVABLE_COLUMNS: readonly (keyof ObservableRow)[] = [
+  'step', 'time', 'risk_train', 'risk_test', 'objective', 'error_train', 'error_test', 'move', 'l2', 'path', 'margin', 'ntk_drift',
+];
+
+/** Parameter statistics: Σ_j ‖w_j‖², (1/m)Σ|b_j|‖a_j‖, and the relative distance to w(0). */
+export interface ParameterStats {
+  sumSquares: number;
+  l2: number;
+  path: number;
+  move: number;
+}
+
+export function parameterStats(params: NetworkParams, initial: NetworkParams): ParameterStats {
+  const { a, b, m, D } = params;
+  let sumSquares = 0;
+  let path = 0;
+  let dist2 = 0;
+  let init2 = 0;
+  for (let j = 0; j < m; j++) {
+    let an2 = 0;
+    for (let k = 0; k < D; k++) {
+      const v = a[j * D + k];
+      an2 += v * v;
+      const dv = v - initial.a[j * D + k];
+      dist2 += dv * dv;
+      init2 += initial.a[j * D + k] * initial.a[j * D + k];
+    }
+    const db = b[j] - initial.b[j];
+    dist2 += db * db;
+    init2 += initial.b[j] * initial.b[j];
+    sumSquares += an2 + b[j] * b[j];
+    path += Math.abs(b[j]) * Math.sqrt(an2);
+  }
+  return { sumSquares, l2: sumSquares / m, path: path / m, move: init2 > 0 ? Math.sqrt(dist2 / init2) : Math.sqrt(dist2) };
+}
+
+/** Mean loss, classification error (sign(f) ≠ y) and min_i y_i f_i over n predictions. */
+export interface FitStats {
+  risk: number;
+  error: number;
+  minMargin: number;
+}
+
+export function fitStats(loss: LossName, n: number, f: Float64Array, y: Float64Array): FitStats {
+  if (n === 0) return { risk: NaN, error: NaN, minMargin: NaN };
+  let risk = 0;
+  let wrong = 0;
+  let minMargin = Infinity;
+  for (let i = 0; i < n; i++) {
+    risk += lossValue(loss, f[i], y[i]);
+    const yf = y[i] * f[i];
+    if (!(yf > 0)) wrong++;
+    if (yf < minMargin) minMargin = yf;
+  }
+  return { risk: risk / n, error: wrong / n, minMargin };
+}
+
+/**
+ * The fixed neuron subsample whose particles are snapshotted: `count` distinct indices of
+ * [0, m), drawn by a seeded partial Fisher–Yates shuffle and sorted; all neurons when count ≥ m.
+ * Random rather than evenly spaced because symmetric init pairs neighbours: a stride would
+ * pick one sign of b only.
+ */
+export function particleSubsample(m: number, count: number, seed: number): Int32Array {
+  if (count >= m) return Int32Array.from({ length: m }, (_, j) => j);
+  const order = Int32Array.from({ length: m }, (_, j) => j);
+  const rng = new CounterRng(seed, RandomStream.particleSubsample);
+  for (let k = 0; k < count; k++) {
+    const pick = k + rng.at(k).below(m - k);
+    const t = order[k];
+    order[k] = order[pick];
+    order[pick] = t;
+  }
+  return order.slice(0, count).sort();
+}
+
+/** Particle positions (a_j, b_j) of a neuron subsample after `step` updates. */
+export interface ParticleSnapshot {
+  step: number;
+  neurons: Int32Array;
+  /** count × D, neuron-major */
+  a: Float64Array;
+  b: Float64Array;
+}

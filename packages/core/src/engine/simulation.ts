@@ -1,0 +1,253 @@
+import { InvalidInputError } from '../errors.js';
+import { residuals } from '../loss.js';
+import { initParams } from '../model/init.js';
+import { augmentInputs, augmentInto, inputDimension, type AugmentedInputs } from '../model/inputs.js';
+import { checkParams, cloneParams, type NetworkParams } from '../model/params.js';
+import { driveOf, scalingOf, type Scaling } from '../model/scaling.js';
+import type { DataSplit, Dataset, Precision } from '../types.js';
+import { resolveSimulationConfig, type SimulationConfig, type SimulationConfigInput } from './config.js';
+import type { StepKernel, UpdateCoefficients } from './kernel.js';
+import { fitStats, parameterStats, particleSubsample, type ObservableRow, type ParticleSnapshot } from './observables.js';
+import { ReferenceKernel } from './reference-kernel.js';
+import { empiricalTangentKernel, relativeFrobeniusDistance } from './tangent-kernel.js';
+
+/** Which implementation ran, for every run's metadata. */
+export interface BackendInfo {
+  backend: StepKernel['backend'];
+  precision: Precision;
+}
+
+export interface SimulationOptions {
+  /** w(0): the parameters at step 0 (default: drawn from `config.model.init` and the seed). */
+  initialParams?: NetworkParams;
+  /** w(t) to start from with `startStep` (resuming); default w(0). */
+  params?: NetworkParams;
+  startStep?: number;
+  /** Backend kernel (default chosen from `config.train.backend` and precision). */
+  kernel?: StepKernel;
+}
+
+/** Picks the kernel for a backend/precision request. Only the reference kernel exists so far. */
+export function selectKernel(config: SimulationConfig): StepKernel {
+  const { backend, precision } = config.train;
+  if (backend === 'wasm' || backend === 'tfjs') {
+    throw new InvalidInputError('train.backend', `the ${backend} backend is not available in this build; use "reference" or "auto"`);
+  }
+  if (precision !== 'f64') {
+    throw new InvalidInputError('train.precision', `the reference backend runs in float64; use "f64" (f32 comes with the wasm backend)`);
+  }
+  return new ReferenceKernel();
+}
+
+/**
+ * A two-layer ReLU network trained by gradient descent (ARCHITECTURE.md §1): it owns the
+ * parameters, the initial parameters, the (augmented) data and every per-step buffer, so that
+ * `step()` allocates nothing. One step = partial outputs → f → residual r → update (eq. 3).
+ */
+export class Simulation {
+  readonly config: SimulationConfig;
+  readonly scaling: Scaling;
+  readonly data: DataSplit;
+  /** D: input dimension seen by the neurons (d + 1 with bias). */
+  readonly D: number;
+  readonly params: NetworkParams;
+  readonly initialParams: NetworkParams;
+  readonly kernel: StepKernel;
+  readonly particleNeurons: Int32Array;
+  private stepCount: number;
+  private readonly coef: UpdateCoefficients;
+  private readonly train: AugmentedInputs;
+  private readonly test: AugmentedInputs;
+  private readonly probe: AugmentedInputs | null;
+  private kernelAtInit: Float64Array | null = null;
+  /** f_{w(0)} on the train and test sets when centered (eq. 1), else null. */
+  private readonly f0Train: Float64Array | null;
+  private readonly f0Test: Float64Array | null;
+  // Per-step buffers (n-vectors and, for population SGD, one batch).
+  private readonly batch: AugmentedInputs;
+  private readonly batchY: Float64Array;
+  private readonly batchRawX: Float64Array | null;
+  private readonly batchF0: Float64Array | null;
+  private readonly outputs: Float64Array;
+  private readonly residual: Float64Array;
+  private readonly trainOut: Float64Array;
+  private readonly testOut: Float64Array;
+
+  constructor(config: SimulationConfig, data: DataSplit, options: SimulationOptions = {}) {
+    this.config = config;
+    this.data = data;
+    const { model, train } = config;
+    const d = data.train.d;
+    if (data.train.n < 1) throw new InvalidInputError('data.n', 'the training set is empty; expected at least one point');
+    if (data.test.n > 0 && data.test.d !== d) {
+      throw new InvalidInputError('data.test', `test points have dimension ${data.test.d} but training points have ${d}`);
+    }
+    this.D = inputDimension(d, model.bias);
+    this.scaling = scalingOf(model);
+    this.kernel = options.kernel ?? selectKernel(config);
+    this.train = augmentInputs(data.train, model.bias, 'data.train');
+    this.test = data.test.n > 0 ? augmentInputs(data.test, model.bias, 'data.test') : { n: 0, D: this.D, x: new Float64Array(0) };
+    if (options.initialParams) checkParams('initialParams', options.initialParams, model.width, this.D);
+    if (options.params) checkParams('params', options.params, model.width, this.D);
+    this.initialParams = options.initialParams ? cloneParams(options.initialParams) : initParams(model.init, model.width, this.D, config.seed);
+    this.params = cloneParams(options.params ?? this.initialParams);
+    this.stepCount = options.startStep ?? 0;
+    this.coef = { lr: train.lr, drive: driveOf(this.scaling), decay: train.weightDecay };
+    this.particleNeurons = particleSubsample(model.width, config.log.particles.count, config.seed);
+
+    const probeCount = Math.min(config.log.ntk.probe, this.train.n);
+    this.probe = config.log.ntk.every > 0 ? { n: probeCount, D: this.D, x: this.train.x.subarray(0, probeCount * this.D) } : null;
+
+    this.f0Train = model.centered ? this.rawOutputs(this.initialParams, this.train, new Float64Array(this.train.n)) : null;
+    this.f0Test = model.centered ? this.rawOutputs(this.initialParams, this.test, new Float64Array(this.test.n)) : null;
+
+    if (train.integrator === 'sgd') {
+      if (!data.sampler) {
+        throw new InvalidInputError('train.integrator', 'population SGD draws fresh samples, which needs generated data; data read from a file has a fixed set: use "gd"');
+      }
+      const size = train.batchSize ?? data.train.n;
+      this.batchRawX = new Float64Array(size * d);
+      this.batch = { n: size, D: this.D, x: model.bias ? new Float64Array(size * this.D) : this.batchRawX };
+      this.batchY = new Float64Array(size);
+      this.batchF0 = model.centered ? new Float64Array(size) : null;
+    } else {
+      this.batchRawX = null;
+      this.batch = this.train;
+      this.batchY = data.train.y;
+      this.batchF0 = this.f0Train;
+    }
+    this.outputs = new Float64Array(this.batch.n);
+    this.residual = new Float64Array(this.batch.n);
+    this.trainOut = new Float64Array(this.train.n);
+    this.testOut = new Float64Array(this.test.n);
+  }
+
+  /** Resolves a partial config (defaults of ARCHITECTURE.md §6) and builds the simulation. */
+  static create(config: SimulationConfigInput, data: DataSplit, options?: SimulationOptions): Simulation {
+    return new Simulation(resolveSimulationConfig(config), data, options);
+  }
+
+  /** Number of updates applied so far (k: the parameters describe step k). */
+  get currentStep(): number {
+    return this.stepCount;
+  }
+
+  /** The flow's time: step · η. */
+  get time(): number {
+    return this.stepCount * this.config.train.lr;
+  }
+
+  get backendInfo(): BackendInfo {
+    return { backend: this.kernel.backend, precision: this.kernel.precision };
+  }
+
+  /** s Σ_j b_j σ(a_j·x̃_i) for the given parameters (no centering). */
+  private rawOutputs(params: NetworkParams, inputs: AugmentedInputs, out: Float64Array): Float64Array {
+    this.kernel.partialOutputs(params, inputs, 0, params.m, out);
+    const s = this.scaling.s;
+    for (let i = 0; i < inputs.n; i++) out[i] *= s;
+    return out;
+  }
+
+  /** f_w(x̃_i) of eq. (1) with the current parameters, for inputs and their f_{w(0)} (when centered). */
+  private outputsOn(inputs: AugmentedInputs, f0: Float64Array | null, out: Float64Array): Float64Array {
+    this.rawOutputs(this.params, inputs, out);
+    if (f0) for (let i = 0; i < inputs.n; i++) out[i] -= f0[i];
+    return out;
+  }
+
+  /** Network outputs f_w(x) (eq. 1, centered if configured) on any points (n×d, sample-major). */
+  predict(points: Dataset): Float64Array {
+    const inputs = augmentInputs(points, this.config.model.bias, 'points');
+    const out = this.rawOutputs(this.params, inputs, new Float64Array(inputs.n));
+    if (this.config.model.centered) {
+      const f0 = this.rawOutputs(this.initialParams, inputs, new Float64Array(inputs.n));
+      for (let i = 0; i < inputs.n; i++) out[i] -= f0[i];
+    }
+    return out;
+  }
+
+  /** Current outputs on the training set (a view into an internal buffer, valid until the next call). */
+  trainOutputs(): Float64Array {
+    return this.outputsOn(this.train, this.f0Train, this.trainOut);
+  }
+
+  /** Current outputs on the test set (a view into an internal buffer, valid until the next call). */
+  testOutputs(): Float64Array {
+    return this.outputsOn(this.test, this.f0Test, this.testOut);
+  }
+
+  /** Runs `count` updates of the configured integrator. Allocates nothing. */
+  step(count = 1): void {
+    for (let k = 0; k < count; k++) this.singleStep();
+  }
+
+  private singleStep(): void {
+    if (this.batchRawX) this.drawBatch(this.stepCount);
+    const { params, batch, outputs, residual } = this;
+    this.outputsOn(batch, this.batchF0, outputs);
+    residuals(this.config.loss, batch.n, outputs, this.batchY, residual);
+    this.kernel.update(params, batch, residual, this.coef, 0, params.m);
+    this.stepCount++;
+  }
+
+  /** Population SGD: batch k is samples [kB, (k+1)B) of the generator — fixed by the seed. */
+  private drawBatch(k: number): void {
+    const x = this.batchRawX as Float64Array;
+    const B = this.batch.n;
+    const d = this.data.train.d;
+    (this.data.sampler as NonNullable<DataSplit['sampler']>).sample(k * B, B, x, this.batchY);
+    if (this.config.model.bias) augmentInto(B, d, x, true, this.batch.x);
+    if (this.batchF0) this.rawOutputs(this.initialParams, this.batch, this.batchF0);
+  }
+
+  /** The empirical tangent kernel on the probe set (ARCHITECTURE.md §1) for the given parameters. */
+  tangentKernelOnProbe(params: NetworkParams = this.params): Float64Array {
+    if (!this.probe) throw new InvalidInputError('log.ntk.every', 'the NTK probe is off; set log.ntk.every > 0');
+    return empiricalTangentKernel(params, this.scaling, this.probe);
+  }
+
+  /** Computes every observable of ARCHITECTURE.md §1 at the current step. */
+  observe(options: { ntk?: boolean } = {}): ObservableRow {
+    const { loss, train } = this.config;
+    const classification = this.data.classification;
+    const fitTrain = fitStats(loss, this.train.n, this.trainOutputs(), this.data.train.y);
+    const fitTest = fitStats(loss, this.test.n, this.testOutputs(), this.data.test.y);
+    const stats = parameterStats(this.params, this.initialParams);
+    // eq. (2): F = κ R + (λ/2) ρ Σ_j ‖w_j‖²
+    const objective = this.scaling.kappa * fitTrain.risk + 0.5 * train.weightDecay * this.scaling.rho * stats.sumSquares;
+    let drift = NaN;
+    if (options.ntk && this.probe) {
+      this.kernelAtInit ??= this.tangentKernelOnProbe(this.initialParams);
+      drift = relativeFrobeniusDistance(this.tangentKernelOnProbe(), this.kernelAtInit);
+    }
+    return {
+      step: this.stepCount,
+      time: this.time,
+      risk_train: fitTrain.risk,
+      risk_test: fitTest.risk,
+      objective,
+      error_train: classification ? fitTrain.error : NaN,
+      error_test: classification ? fitTest.error : NaN,
+      move: stats.move,
+      l2: stats.l2,
+      path: stats.path,
+      margin: classification ? fitTrain.minMargin / stats.l2 : NaN,
+      ntk_drift: drift,
+    };
+  }
+
+  /** (a_j, b_j) of the fixed neuron subsample, copied. */
+  particles(): ParticleSnapshot {
+    const idx = this.particleNeurons;
+    const D = this.D;
+    const a = new Float64Array(idx.length * D);
+    const b = new Float64Array(idx.length);
+    for (let k = 0; k < idx.length; k++) {
+      const j = idx[k];
+      a.set(this.params.a.subarray(j * D, j * D + D), k * D);
+      b[k] = this.params.b[j];
+    }
+    return { step: this.stepCount, neurons: idx, a, b };
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Names and types shared across @mflab/core (one module, as tfjs-core keeps its kernel names).
+ * The string unions are the config vocabulary of ARCHITECTURE.md §6.
+ */
+
+export type Parameterization = 'mean-field' | 'ntk' | 'lazy';
+export const PARAMETERIZATIONS: readonly Parameterization[] = ['mean-field', 'ntk', 'lazy'];
+
+export type LossName = 'square' | 'logistic';
+export const LOSSES: readonly LossName[] = ['square', 'logistic'];
+
+export type InitKind = 'gaussian' | 'sphere' | 'uniform-b';
+export const INIT_KINDS: readonly InitKind[] = ['gaussian', 'sphere', 'uniform-b'];
+
+export type Precision = 'f32' | 'f64';
+export type BackendName = 'auto' | 'wasm' | 'tfjs' | 'reference';
+export type IntegratorName = 'gd' | 'sgd';
+
+export type DataKind = 'teacher' | 'gaussian-mixture' | 'stripe' | 'checkerboard' | 'circle' | 'csv' | 'arrow';
+export const DATA_KINDS: readonly DataKind[] = ['teacher', 'gaussian-mixture', 'stripe', 'checkerboard', 'circle', 'csv', 'arrow'];
+
+/**
+ * n points in R^d held sample-major (row i is x[i*d .. i*d+d)) with targets y (regression
+ * values, or ±1 labels for classification).
+ */
+export interface Dataset {
+  readonly n: number;
+  readonly d: number;
+  readonly x: Float64Array;
+  readonly y: Float64Array;
+}
+
+/**
+ * A generator of fresh i.i.d. samples for population SGD. Sample `index` is a pure function of
+ * (data seed, index), so batch k of size B is indices [kB, (k+1)B) whatever the thread count.
+ */
+export interface PopulationSampler {
+  readonly d: number;
+  /** Writes samples start..start+count−1 into x (count×d, sample-major) and y (count). */
+  sample(start: number, count: number, x: Float64Array, y: Float64Array): void;
+}
+
+/** What a data spec resolves to: a train set, a test set (possibly empty), and, for generated data, a sampler. */
+export interface DataSplit {
+  readonly train: Dataset;
+  readonly test: Dataset;
+  readonly sampler?: PopulationSampler;
+  /** Whether targets are ±1 labels (errors and margins are meaningful). */
+  readonly classification: boolean;
+}
