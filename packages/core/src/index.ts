@@ -11,3 +11,24 @@ export { CounterRng, Draws, RandomStream, checkSeed, philox4x32, type RandomStre
 export { lossDerivative, lossValue, residuals } from './loss.js';
 export * from './model/index.js';
 export * from './engine/index.js';
+export {
+  DATA_DEFAULTS,
+  FILE_DATA_KINDS,
+  STRIPE_INTERVAL,
+  checkerboardDelta,
+  evaluateTeacher,
+  isClassificationKind,
+  isFileKind,
+  loadDataset,
+  makeDataset,
+  makePopulationSampler,
+  makeTeacher,
+  parseArrowDataset,
+  parseCsvDataset,
+  resolveDataSpec,
+  teacherOf,
+  teacherOutput,
+  type DataSpec,
+  type ResolvedDataSpec,
+  type Teacher,
+} from './data/index.js';
