@@ -1,0 +1,158 @@
+/**
+ * Internal numerics shared by the ReLU kernels (not exported from the package).
+ *
+ * Every kernel of ARCHITECTURE.md §1 eq. (4) and of the deep recursion depends on the angle θ
+ * between two vectors (or two Gaussian coordinates). Computing θ as acos(cos θ) loses half the
+ * digits near θ = 0 and θ = π (acos(1 − ε) ≈ √(2ε) ≈ 1.5e-8 for one rounding), which would make
+ * Σ̇ = (π − θ)/(2π) on the diagonal of a Gram matrix wrong in the 9th digit. So angles are
+ * carried as the pair (u, v) = (1 − cos θ, 1 + cos θ), each computed without cancellation, and
+ * θ = 2·atan2(√u, √v), which is accurate over all of [0, π].
+ */
+
+/** 1/π. */
+const INV_PI = 1 / Math.PI;
+/** Below this angle θ cos θ − sin θ is summed from its series (the direct form cancels). */
+const SERIES_THRESHOLD = 0.1;
+
+/**
+ * Angle terms between unit-normalised rows: given s = ‖â − b̂‖² and t = ‖â + b̂‖² (each summed
+ * without cancellation), writes u = 1 − cos θ and v = 1 + cos θ, normalised so that u + v = 2.
+ * The caller handles zero vectors, which have no direction: by convention they make angle 0
+ * with everything (u = 0, v = 2), which gives Σ = 0 and Σ̇ = ½ in eq. (4).
+ */
+export function anglePairFromDistances(s: number, t: number, out: Float64Array): void {
+  const total = s + t;
+  out[0] = (2 * s) / total;
+  out[1] = (2 * t) / total;
+}
+
+/**
+ * Writes s = ‖â − b̂‖² into out[0] and t = ‖â + b̂‖² into out[1] for rows `a` (from `aOff`) and
+ * `b` (from `bOff`) of length `len` that are already divided by their norms.
+ */
+export function normalizedDistances(
+  a: Float64Array,
+  aOff: number,
+  b: Float64Array,
+  bOff: number,
+  len: number,
+  out: Float64Array,
+): void {
+  let s = 0;
+  let t = 0;
+  for (let k = 0; k < len; k++) {
+    const p = a[aOff + k];
+    const q = b[bOff + k];
+    const diff = p - q;
+    const sum = p + q;
+    s += diff * diff;
+    t += sum * sum;
+  }
+  out[0] = s;
+  out[1] = t;
+}
+
+/**
+ * Copies the n rows of `x` (n×d, sample-major) into `unit` (n×D, D = d + (bias ? 1 : 0)) divided
+ * by their norms ‖x̃_i‖, with x̃ = (x, 1) when `bias`; writes ‖x̃_i‖² into `sqNorms`. A zero
+ * row stays zero.
+ */
+export function normalizeRows(
+  x: Float64Array,
+  n: number,
+  d: number,
+  bias: boolean,
+  unit: Float64Array,
+  sqNorms: Float64Array,
+): void {
+  const D = bias ? d + 1 : d;
+  for (let i = 0; i < n; i++) {
+    const src = i * d;
+    const dst = i * D;
+    let sq = bias ? 1 : 0;
+    for (let k = 0; k < d; k++) sq += x[src + k] * x[src + k];
+    sqNorms[i] = sq;
+    const inv = sq > 0 ? 1 / Math.sqrt(sq) : 0;
+    for (let k = 0; k < d; k++) unit[dst + k] = x[src + k] * inv;
+    if (bias) unit[dst + d] = inv;
+  }
+}
+
+/** θ ∈ [0, π] from (u, v) = (1 − cos θ, 1 + cos θ). */
+export function angleOf(u: number, v: number): number {
+  return 2 * Math.atan2(Math.sqrt(u), Math.sqrt(v));
+}
+
+/**
+ * θ cos θ − sin θ (≤ 0 on [0, π]), accurate near θ = 0 where it is ≈ −θ³/3 and the direct form
+ * cancels: there it is the series Σ_{k≥1} (−1)^k 2k θ^{2k+1}/(2k+1)!.
+ */
+export function thetaCosMinusSin(theta: number, cos: number, sin: number): number {
+  if (theta >= SERIES_THRESHOLD) return theta * cos - sin;
+  const t2 = theta * theta;
+  // −θ³/3 + θ⁵/30 − θ⁷/840 + θ⁹/45360 − θ¹¹/3991680 (next term < 1e-16 relative for θ < 0.1)
+  return theta * t2 * (-1 / 3 + t2 * (1 / 30 + t2 * (-1 / 840 + t2 * (1 / 45360 - t2 / 3991680))));
+}
+
+/**
+ * The ReLU arc-cosine expectations for (u, v) ~ N(0, [[A, C], [C, B]]) with correlation angle θ:
+ * E[σ(u)σ(v)] = √(AB) J(θ)/(2π) with J(θ) = sin θ + (π − θ) cos θ, and
+ * E[σ'(u)σ'(v)] = (π − θ)/(2π) (ARCHITECTURE.md §1, eq. (4)). Given the angle as (u, v), writes
+ * into `out`: [0] g = J(θ)/π ∈ [0, 1] (the correlation of the post-activations after the
+ * factor ½), [1] 1 − g, [2] 1 + g, each without cancellation, and [3] (π − θ)/(2π).
+ */
+export function reluArcCosine(u: number, v: number, out: Float64Array): void {
+  const total = u + v;
+  const cos = (v - u) / total;
+  const sin = (2 * Math.sqrt(u * v)) / total;
+  const theta = angleOf(u, v);
+  const g = (sin + (Math.PI - theta) * cos) * INV_PI;
+  // 1 − g = [π(1 − cos θ) + θ cos θ − sin θ]/π, both terms computed without cancellation.
+  const oneMinusG = Math.max(0, (Math.PI * ((2 * u) / total) + thetaCosMinusSin(theta, cos, sin)) * INV_PI);
+  out[0] = g;
+  out[1] = oneMinusG;
+  out[2] = 1 + g;
+  out[3] = (Math.PI - theta) * (0.5 * INV_PI);
+}
+
+/**
+ * The affine variance map of one layer, ARCHITECTURE.md §1 (deep recursion): from variances
+ * A = Σ(x,x), B = Σ(x',x') and a correlation c with 1 − c = `cu` and 1 + c = `cv` (each accurate),
+ * A' = sA + b, B' = sB + b, C' = s√(AB)c + b. Writes [0] A', [1] B', [2] C', and the new angle as
+ * [3] u' = 1 − C'/√(A'B'), [4] v' = 1 + C'/√(A'B'), using
+ * √(A'B') − s√(AB) − b = sb(√A − √B)² / (√(A'B') + s√(AB) + b) ≥ 0 so that neither cancels.
+ * A zero variance (A' = 0 or B' = 0) gets angle 0 by convention.
+ */
+export function affineLayer(
+  A: number,
+  B: number,
+  c: number,
+  cu: number,
+  cv: number,
+  s: number,
+  b: number,
+  out: Float64Array,
+): void {
+  const A1 = s * A + b;
+  const B1 = s * B + b;
+  const sqrtAB = Math.sqrt(A * B);
+  const geo = s * sqrtAB;
+  out[0] = A1;
+  out[1] = B1;
+  out[2] = geo * c + b;
+  const root = Math.sqrt(A1 * B1);
+  if (!(root > 0)) {
+    out[3] = 0;
+    out[4] = 2;
+    return;
+  }
+  const dA = Math.sqrt(A) - Math.sqrt(B);
+  const gap = b > 0 ? (s * b * dA * dA) / (root + geo + b) : 0;
+  // √(A'B') − C' = gap + s√(AB)(1 − c);  √(A'B') + C' = (√(A'B') − s√(AB) + b) + s√(AB)(1 + c)
+  // and √(A'B') − s√(AB) + b = gap + 2b.
+  const u = (gap + geo * cu) / root;
+  const v = (gap + 2 * b + geo * cv) / root;
+  const total = u + v;
+  out[3] = total > 0 ? (2 * u) / total : 0;
+  out[4] = total > 0 ? (2 * v) / total : 2;
+}
