@@ -14,7 +14,8 @@ describe('@mflab/core as published (dist, export map)', () => {
     expect(result.status).toBe('done');
     expect(rows.map((r) => r.step)).toEqual([0, 100, 200, 300]);
     expect(rows[3].risk_train).toBeLessThan(0.5 * rows[0].risk_train);
-    expect(sim.backendInfo).toEqual({ backend: 'reference', precision: 'f64' });
+    // backend 'auto' takes the wasm SIMD kernels: the built package finds wasm-build/kernels.wasm.
+    expect(sim.backendInfo).toEqual({ backend: 'wasm', precision: 'f64' });
   });
 
   it('throws InvalidInputError naming the field for bad config', () => {

@@ -20,10 +20,9 @@ describe('losses', () => {
     expect(lossDerivative('logistic', 1e4, -1)).toBe(1);
     expect(lossValue('logistic', 0, 1)).toBeCloseTo(Math.LN2, 15);
   });
-  it('residuals are ℓ′/n and return the mean loss', () => {
+  it('residuals are ℓ′/n', () => {
     const r = new Float64Array(2);
-    const risk = residuals('square', 2, Float64Array.of(1, 3), Float64Array.of(0, 1), r);
+    residuals('square', 2, Float64Array.of(1, 3), Float64Array.of(0, 1), r);
     expect(Array.from(r)).toEqual([0.5, 1]);
-    expect(risk).toBe((0.5 + 2) / 2);
   });
 });

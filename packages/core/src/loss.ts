@@ -26,14 +26,10 @@ export function lossDerivative(loss: LossName, f: number, y: number): number {
 }
 
 /**
- * r_i = ∂ℓ/∂f(f_i, y_i)/n for i < n (eq. 3), written into r; returns the mean loss R.
+ * r_i = ∂ℓ/∂f(f_i, y_i)/n for i < n (eq. 3), written into r. (It returns nothing: the step
+ * needs no risk, and a returned double would be boxed on the heap at every step.)
  */
-export function residuals(loss: LossName, n: number, f: Float64Array, y: Float64Array, r: Float64Array): number {
-  let risk = 0;
+export function residuals(loss: LossName, n: number, f: Float64Array, y: Float64Array, r: Float64Array): void {
   const invN = 1 / n;
-  for (let i = 0; i < n; i++) {
-    risk += lossValue(loss, f[i], y[i]);
-    r[i] = lossDerivative(loss, f[i], y[i]) * invN;
-  }
-  return risk * invN;
+  for (let i = 0; i < n; i++) r[i] = lossDerivative(loss, f[i], y[i]) * invN;
 }

@@ -1,6 +1,7 @@
 import type { AugmentedInputs } from '../model/inputs.js';
 import type { NetworkParams } from '../model/params.js';
-import type { StepKernel, UpdateCoefficients } from './kernel.js';
+import { copyParams } from '../model/params.js';
+import type { InputsHandle, ParamsHandle, StepKernel, UpdateCoefficients } from './kernel.js';
 
 /**
  * The reference step: plain TypeScript, float64, one neuron at a time. It is the ground truth
@@ -12,9 +13,26 @@ export class ReferenceKernel implements StepKernel {
   readonly precision = 'f64' as const;
   private gradA = new Float64Array(0);
 
-  partialOutputs(params: NetworkParams, inputs: AugmentedInputs, j0: number, j1: number, out: Float64Array): void {
-    const { a, b, D } = params;
-    const { n, x } = inputs;
+  // The reference kernel works on the host's float64 arrays themselves: handles are the objects.
+  uploadParams(params: NetworkParams): ParamsHandle {
+    return params;
+  }
+
+  downloadParams(handle: ParamsHandle, into: NetworkParams): void {
+    if (handle !== into) copyParams(handle as NetworkParams, into);
+  }
+
+  uploadInputs(inputs: AugmentedInputs): InputsHandle {
+    return inputs;
+  }
+
+  refreshInputs(handle: InputsHandle, inputs: AugmentedInputs): void {
+    if (handle !== inputs) (handle as AugmentedInputs).x.set(inputs.x);
+  }
+
+  partialOutputs(handle: ParamsHandle, inputsHandle: InputsHandle, j0: number, j1: number, out: Float64Array): void {
+    const { a, b, D } = handle as NetworkParams;
+    const { n, x } = inputsHandle as AugmentedInputs;
     out.fill(0, 0, n);
     for (let j = j0; j < j1; j++) {
       const bj = b[j];
@@ -28,9 +46,9 @@ export class ReferenceKernel implements StepKernel {
     }
   }
 
-  update(params: NetworkParams, inputs: AugmentedInputs, r: Float64Array, coef: UpdateCoefficients, j0: number, j1: number): void {
-    const { a, b, D } = params;
-    const { n, x } = inputs;
+  update(handle: ParamsHandle, inputsHandle: InputsHandle, r: Float64Array, coef: UpdateCoefficients, j0: number, j1: number): void {
+    const { a, b, D } = handle as NetworkParams;
+    const { n, x } = inputsHandle as AugmentedInputs;
     if (this.gradA.length < D) this.gradA = new Float64Array(D);
     const gradA = this.gradA;
     const step = coef.lr * coef.drive;

@@ -6,9 +6,11 @@ import { checkParams, cloneParams, type NetworkParams } from '../model/params.js
 import { driveOf, scalingOf, type Scaling } from '../model/scaling.js';
 import type { DataSplit, Dataset, Precision } from '../types.js';
 import { resolveSimulationConfig, type SimulationConfig, type SimulationConfigInput } from './config.js';
-import type { StepKernel, UpdateCoefficients } from './kernel.js';
+import type { InputsHandle, ParamsHandle, StepKernel, UpdateCoefficients } from './kernel.js';
 import { fitStats, parameterStats, particleSubsample, type ObservableRow, type ParticleSnapshot } from './observables.js';
 import { ReferenceKernel } from './reference-kernel.js';
+import { WasmKernel } from './wasm-kernel.js';
+import { wasmKernelsAvailable } from './wasm-module.js';
 import { empiricalTangentKernel, relativeFrobeniusDistance } from './tangent-kernel.js';
 
 /** Which implementation ran, for every run's metadata. */
@@ -27,16 +29,23 @@ export interface SimulationOptions {
   kernel?: StepKernel;
 }
 
-/** Picks the kernel for a backend/precision request. Only the reference kernel exists so far. */
+/**
+ * Picks the step kernel for `train.backend` and `train.precision`. `auto` takes the fused wasm
+ * SIMD kernel (the fastest step on every shape measured by `npm run bench`) when it is built,
+ * else the reference kernel (float64 only).
+ */
 export function selectKernel(config: SimulationConfig): StepKernel {
   const { backend, precision } = config.train;
-  if (backend === 'wasm' || backend === 'tfjs') {
-    throw new InvalidInputError('train.backend', `the ${backend} backend is not available in this build; use "reference" or "auto"`);
+  if (backend === 'tfjs') {
+    throw new InvalidInputError('train.backend', 'the tfjs backend serves GEMM-shaped work (tangent-kernel Gram matrices, analytic kernels), not the GD step; use "auto", "wasm" or "reference"');
   }
-  if (precision !== 'f64') {
-    throw new InvalidInputError('train.precision', `the reference backend runs in float64; use "f64" (f32 comes with the wasm backend)`);
+  if (backend === 'reference' || (backend === 'auto' && !wasmKernelsAvailable())) {
+    if (precision !== 'f64') {
+      throw new InvalidInputError('train.precision', `the reference backend runs in float64 only; use "f64", or backend "wasm" for f32`);
+    }
+    return new ReferenceKernel();
   }
-  return new ReferenceKernel();
+  return new WasmKernel(precision);
 }
 
 /**
@@ -50,7 +59,7 @@ export class Simulation {
   readonly data: DataSplit;
   /** D: input dimension seen by the neurons (d + 1 with bias). */
   readonly D: number;
-  readonly params: NetworkParams;
+  /** w(0), as the run's precision rounds it. */
   readonly initialParams: NetworkParams;
   readonly kernel: StepKernel;
   readonly particleNeurons: Int32Array;
@@ -58,6 +67,14 @@ export class Simulation {
   private readonly coef: UpdateCoefficients;
   private readonly train: AugmentedInputs;
   private readonly test: AugmentedInputs;
+  // The kernel's resident copies; the host copy of w(t) is refreshed only when read.
+  private readonly paramsHandle: ParamsHandle;
+  private readonly initialHandle: ParamsHandle;
+  private readonly hostParams: NetworkParams;
+  private hostParamsStale = false;
+  private readonly trainHandle: InputsHandle;
+  private readonly testHandle: InputsHandle;
+  private readonly batchHandle: InputsHandle;
   private readonly probe: AugmentedInputs | null;
   private kernelAtInit: Float64Array | null = null;
   /** f_{w(0)} on the train and test sets when centered (eq. 1), else null. */
@@ -90,7 +107,14 @@ export class Simulation {
     if (options.initialParams) checkParams('initialParams', options.initialParams, model.width, this.D);
     if (options.params) checkParams('params', options.params, model.width, this.D);
     this.initialParams = options.initialParams ? cloneParams(options.initialParams) : initParams(model.init, model.width, this.D, config.seed);
-    this.params = cloneParams(options.params ?? this.initialParams);
+    this.initialHandle = this.kernel.uploadParams(this.initialParams);
+    // Round w(0) to the kernel's precision so that `move` and centering see what the run uses.
+    this.kernel.downloadParams(this.initialHandle, this.initialParams);
+    this.hostParams = cloneParams(options.params ?? this.initialParams);
+    this.paramsHandle = this.kernel.uploadParams(this.hostParams);
+    this.kernel.downloadParams(this.paramsHandle, this.hostParams);
+    this.trainHandle = this.kernel.uploadInputs(this.train);
+    this.testHandle = this.test.n > 0 ? this.kernel.uploadInputs(this.test) : this.trainHandle;
     this.stepCount = options.startStep ?? 0;
     this.coef = { lr: train.lr, drive: driveOf(this.scaling), decay: train.weightDecay };
     this.particleNeurons = particleSubsample(model.width, config.log.particles.count, config.seed);
@@ -98,8 +122,8 @@ export class Simulation {
     const probeCount = Math.min(config.log.ntk.probe, this.train.n);
     this.probe = config.log.ntk.every > 0 ? { n: probeCount, D: this.D, x: this.train.x.subarray(0, probeCount * this.D) } : null;
 
-    this.f0Train = model.centered ? this.rawOutputs(this.initialParams, this.train, new Float64Array(this.train.n)) : null;
-    this.f0Test = model.centered ? this.rawOutputs(this.initialParams, this.test, new Float64Array(this.test.n)) : null;
+    this.f0Train = model.centered ? this.rawOutputs(this.initialHandle, this.trainHandle, new Float64Array(this.train.n)) : null;
+    this.f0Test = model.centered && this.test.n > 0 ? this.rawOutputs(this.initialHandle, this.testHandle, new Float64Array(this.test.n)) : null;
 
     if (train.integrator === 'sgd') {
       if (!data.sampler) {
@@ -110,11 +134,13 @@ export class Simulation {
       this.batch = { n: size, D: this.D, x: model.bias ? new Float64Array(size * this.D) : this.batchRawX };
       this.batchY = new Float64Array(size);
       this.batchF0 = model.centered ? new Float64Array(size) : null;
+      this.batchHandle = this.kernel.uploadInputs(this.batch);
     } else {
       this.batchRawX = null;
       this.batch = this.train;
       this.batchY = data.train.y;
       this.batchF0 = this.f0Train;
+      this.batchHandle = this.trainHandle;
     }
     this.outputs = new Float64Array(this.batch.n);
     this.residual = new Float64Array(this.batch.n);
@@ -141,8 +167,17 @@ export class Simulation {
     return { backend: this.kernel.backend, precision: this.kernel.precision };
   }
 
+  /** w(t): the current parameters (a float64 copy of the kernel's, refreshed when stale; read-only). */
+  get params(): NetworkParams {
+    if (this.hostParamsStale) {
+      this.kernel.downloadParams(this.paramsHandle, this.hostParams);
+      this.hostParamsStale = false;
+    }
+    return this.hostParams;
+  }
+
   /** s Σ_j b_j σ(a_j·x̃_i) for the given parameters (no centering). */
-  private rawOutputs(params: NetworkParams, inputs: AugmentedInputs, out: Float64Array): Float64Array {
+  private rawOutputs(params: ParamsHandle, inputs: InputsHandle, out: Float64Array): Float64Array {
     this.kernel.partialOutputs(params, inputs, 0, params.m, out);
     const s = this.scaling.s;
     for (let i = 0; i < inputs.n; i++) out[i] *= s;
@@ -150,18 +185,29 @@ export class Simulation {
   }
 
   /** f_w(x̃_i) of eq. (1) with the current parameters, for inputs and their f_{w(0)} (when centered). */
-  private outputsOn(inputs: AugmentedInputs, f0: Float64Array | null, out: Float64Array): Float64Array {
-    this.rawOutputs(this.params, inputs, out);
+  private outputsOn(inputs: InputsHandle, f0: Float64Array | null, out: Float64Array): Float64Array {
+    this.rawOutputs(this.paramsHandle, inputs, out);
     if (f0) for (let i = 0; i < inputs.n; i++) out[i] -= f0[i];
     return out;
   }
 
-  /** Network outputs f_w(x) (eq. 1, centered if configured) on any points (n×d, sample-major). */
+  /**
+   * Network outputs f_w(x) (eq. 1, centered if configured) on any points (n×d, sample-major),
+   * evaluated in float64 on the current parameters by the reference kernel, so that calls on
+   * ever new point sets leave no buffers behind in the backend.
+   */
   predict(points: Dataset): Float64Array {
     const inputs = augmentInputs(points, this.config.model.bias, 'points');
-    const out = this.rawOutputs(this.params, inputs, new Float64Array(inputs.n));
+    const reference = new ReferenceKernel();
+    const raw = (params: NetworkParams) => {
+      const out = new Float64Array(inputs.n);
+      reference.partialOutputs(params, inputs, 0, params.m, out);
+      for (let i = 0; i < inputs.n; i++) out[i] *= this.scaling.s;
+      return out;
+    };
+    const out = raw(this.params);
     if (this.config.model.centered) {
-      const f0 = this.rawOutputs(this.initialParams, inputs, new Float64Array(inputs.n));
+      const f0 = raw(this.initialParams);
       for (let i = 0; i < inputs.n; i++) out[i] -= f0[i];
     }
     return out;
@@ -169,12 +215,12 @@ export class Simulation {
 
   /** Current outputs on the training set (a view into an internal buffer, valid until the next call). */
   trainOutputs(): Float64Array {
-    return this.outputsOn(this.train, this.f0Train, this.trainOut);
+    return this.outputsOn(this.trainHandle, this.f0Train, this.trainOut);
   }
 
   /** Current outputs on the test set (a view into an internal buffer, valid until the next call). */
   testOutputs(): Float64Array {
-    return this.outputsOn(this.test, this.f0Test, this.testOut);
+    return this.test.n > 0 ? this.outputsOn(this.testHandle, this.f0Test, this.testOut) : this.testOut;
   }
 
   /** Runs `count` updates of the configured integrator. Allocates nothing. */
@@ -184,10 +230,11 @@ export class Simulation {
 
   private singleStep(): void {
     if (this.batchRawX) this.drawBatch(this.stepCount);
-    const { params, batch, outputs, residual } = this;
-    this.outputsOn(batch, this.batchF0, outputs);
+    const { batch, outputs, residual } = this;
+    this.outputsOn(this.batchHandle, this.batchF0, outputs);
     residuals(this.config.loss, batch.n, outputs, this.batchY, residual);
-    this.kernel.update(params, batch, residual, this.coef, 0, params.m);
+    this.kernel.update(this.paramsHandle, this.batchHandle, residual, this.coef, 0, this.paramsHandle.m);
+    this.hostParamsStale = true;
     this.stepCount++;
   }
 
@@ -198,7 +245,8 @@ export class Simulation {
     const d = this.data.train.d;
     (this.data.sampler as NonNullable<DataSplit['sampler']>).sample(k * B, B, x, this.batchY);
     if (this.config.model.bias) augmentInto(B, d, x, true, this.batch.x);
-    if (this.batchF0) this.rawOutputs(this.initialParams, this.batch, this.batchF0);
+    this.kernel.refreshInputs(this.batchHandle, this.batch);
+    if (this.batchF0) this.rawOutputs(this.initialHandle, this.batchHandle, this.batchF0);
   }
 
   /** The empirical tangent kernel on the probe set (ARCHITECTURE.md §1) for the given parameters. */

@@ -1,0 +1,151 @@
+import type { AugmentedInputs } from '../model/inputs.js';
+import type { NetworkParams } from '../model/params.js';
+import type { InputsHandle, ParamsHandle, StepKernel, UpdateCoefficients } from './kernel.js';
+import { instantiateWasmKernels, type WasmKernelExports } from './wasm-module.js';
+
+interface WasmParams extends ParamsHandle {
+  readonly a: number;
+  readonly b: number;
+}
+
+interface WasmInputs extends InputsHandle {
+  /** n rounded up to the SIMD width; the padding samples are 0 (they contribute nothing). */
+  readonly nPad: number;
+  /** D × nPad, sample-minor */
+  readonly x: number;
+}
+
+const SIMD_BYTES = 16;
+const PAGE = 65536;
+
+/**
+ * The fused SIMD kernels of `wasm/kernels.ts` behind the StepKernel interface, in float32
+ * (4 lanes) or float64 (2 lanes). Each kernel owns one wasm instance and lays out its buffers
+ * with a bump allocator in the instance's linear memory; nothing is freed before the kernel
+ * is dropped, and a step allocates nothing.
+ */
+export class WasmKernel implements StepKernel {
+  readonly backend = 'wasm' as const;
+  readonly precision: 'f32' | 'f64';
+  /** Neurons per block: partial outputs are summed in this precision within a block, in float64 across blocks. */
+  readonly blockSize: number;
+  private readonly wasm: WasmKernelExports;
+  private readonly bytesPerValue: number;
+  private top: number;
+  private heap: ArrayBuffer;
+  private heapF32: Float32Array;
+  private heapF64: Float64Array;
+  // Scratch sized for the largest input set and D seen so far.
+  private accPtr = 0;
+  private outPtr = 0;
+  private rPtr = 0;
+  private scratchN = 0;
+  private gaPtr = 0;
+  private scratchD = 0;
+  /** Two float64: the update's step and shrink coefficients. */
+  private readonly coefPtr: number;
+
+  constructor(precision: 'f32' | 'f64', options: { blockSize?: number } = {}) {
+    this.precision = precision;
+    this.blockSize = options.blockSize ?? 256;
+    this.bytesPerValue = precision === 'f32' ? 4 : 8;
+    this.wasm = instantiateWasmKernels();
+    // Everything past the module's initial memory (its static data) is ours.
+    this.top = this.wasm.memory.buffer.byteLength;
+    this.heap = this.wasm.memory.buffer;
+    this.heapF32 = new Float32Array(this.heap);
+    this.heapF64 = new Float64Array(this.heap);
+    this.coefPtr = this.alloc(16);
+  }
+
+  private alloc(bytes: number): number {
+    const ptr = this.top;
+    this.top += Math.ceil(bytes / SIMD_BYTES) * SIMD_BYTES;
+    const have = this.wasm.memory.buffer.byteLength;
+    if (this.top > have) this.wasm.memory.grow(Math.ceil((this.top - have) / PAGE));
+    if (this.wasm.memory.buffer !== this.heap) {
+      // Growing detaches the old buffer: rebuild the views (only ever at upload time).
+      this.heap = this.wasm.memory.buffer;
+      this.heapF32 = new Float32Array(this.heap);
+      this.heapF64 = new Float64Array(this.heap);
+    }
+    return ptr;
+  }
+
+  /** Writes v[i] at value index (ptr / bytesPerValue) + i in the kernel's precision. */
+  private writeValues(ptr: number, values: ArrayLike<number>, count: number, stride = 1, offset = 0): void {
+    const heap = this.precision === 'f32' ? this.heapF32 : this.heapF64;
+    const base = ptr / this.bytesPerValue;
+    for (let i = 0; i < count; i++) heap[base + i] = values[offset + i * stride];
+  }
+
+  private ensureScratch(nPad: number, D: number): void {
+    if (nPad > this.scratchN) {
+      this.accPtr = this.alloc(nPad * this.bytesPerValue);
+      this.rPtr = this.alloc(nPad * this.bytesPerValue);
+      this.outPtr = this.alloc(nPad * 8);
+      this.scratchN = nPad;
+    }
+    if (D > this.scratchD) {
+      this.gaPtr = this.alloc(4 * D * SIMD_BYTES);
+      this.scratchD = D;
+    }
+  }
+
+  uploadParams(params: NetworkParams): ParamsHandle {
+    const { m, D } = params;
+    const handle: WasmParams = { m, D, a: this.alloc(m * D * this.bytesPerValue), b: this.alloc(m * this.bytesPerValue) };
+    this.ensureScratch(0, D);
+    this.writeValues(handle.a, params.a, m * D);
+    this.writeValues(handle.b, params.b, m);
+    return handle;
+  }
+
+  downloadParams(handle: ParamsHandle, into: NetworkParams): void {
+    const h = handle as WasmParams;
+    const heap = this.precision === 'f32' ? this.heapF32 : this.heapF64;
+    const aBase = h.a / this.bytesPerValue;
+    const bBase = h.b / this.bytesPerValue;
+    into.a.set(heap.subarray(aBase, aBase + h.m * h.D));
+    into.b.set(heap.subarray(bBase, bBase + h.m));
+  }
+
+  uploadInputs(inputs: AugmentedInputs): InputsHandle {
+    const lanes = SIMD_BYTES / this.bytesPerValue;
+    const nPad = Math.max(lanes, Math.ceil(inputs.n / lanes) * lanes);
+    const handle: WasmInputs = { n: inputs.n, D: inputs.D, nPad, x: this.alloc(inputs.D * nPad * this.bytesPerValue) };
+    this.ensureScratch(nPad, inputs.D);
+    this.refreshInputs(handle, inputs);
+    return handle;
+  }
+
+  refreshInputs(handle: InputsHandle, inputs: AugmentedInputs): void {
+    const h = handle as WasmInputs;
+    // Transpose sample-major x̃ (n × D) into sample-minor rows (D × nPad); padding stays 0.
+    for (let k = 0; k < h.D; k++) this.writeValues(h.x + k * h.nPad * this.bytesPerValue, inputs.x, h.n, h.D, k);
+  }
+
+  partialOutputs(params: ParamsHandle, inputs: InputsHandle, j0: number, j1: number, out: Float64Array): void {
+    const p = params as WasmParams;
+    const x = inputs as WasmInputs;
+    const forward = this.precision === 'f32' ? this.wasm.forwardF32 : this.wasm.forwardF64;
+    forward(x.n, x.nPad, x.D, x.x, p.a, p.b, j0, j1, this.blockSize, this.accPtr, this.outPtr, 0);
+    // An index loop rather than out.set(heap.subarray(…)): subarray allocates a view per call.
+    const heap = this.heapF64;
+    const base = this.outPtr / 8;
+    for (let i = 0; i < x.n; i++) out[i] = heap[base + i];
+  }
+
+  update(params: ParamsHandle, inputs: InputsHandle, r: Float64Array, coef: UpdateCoefficients, j0: number, j1: number): void {
+    const p = params as WasmParams;
+    const x = inputs as WasmInputs;
+    this.writeValues(this.rPtr, r, x.n);
+    const heap = this.precision === 'f32' ? this.heapF32 : this.heapF64;
+    const rBase = this.rPtr / this.bytesPerValue;
+    heap.fill(0, rBase + x.n, rBase + x.nPad);
+    const update = this.precision === 'f32' ? this.wasm.updateF32 : this.wasm.updateF64;
+    this.heapF64[this.coefPtr / 8] = coef.lr * coef.drive;
+    this.heapF64[this.coefPtr / 8 + 1] = 1 - coef.lr * coef.decay;
+    update(x.nPad, x.D, x.x, p.a, p.b, this.rPtr, j0, j1, this.coefPtr, this.gaPtr);
+  }
+}

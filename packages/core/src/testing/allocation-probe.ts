@@ -1,0 +1,42 @@
+/**
+ * Child process of allocation.test.ts (run with --expose-gc): measures what 10 000 single steps
+ * allocate on the JS heap after warm-up. With a young generation far larger than any per-step
+ * garbage could fill, heap growth without a GC in between is what the steps allocated.
+ */
+import { PerformanceObserver } from 'node:perf_hooks';
+import { Simulation } from '../engine/simulation.js';
+import { randomSplit } from './fixtures.js';
+
+const [backend, precision, integrator] = process.argv.slice(2) as ['reference' | 'wasm', 'f32' | 'f64', 'gd' | 'sgd'];
+// The heap counter moves in chunks of ~32 KiB (allocation buffers), so the window is long
+// enough that one chunk is ~3 bytes per step.
+const STEPS = 10_000;
+const split = randomSplit(64, 0, 2, 1);
+const sampler = { d: 2, sample: (start: number, count: number, x: Float64Array, y: Float64Array) => {
+  for (let i = 0; i < count; i++) {
+    x[2 * i] = Math.sin(start + i);
+    x[2 * i + 1] = Math.cos(3 * (start + i));
+    y[i] = Math.sin(7 * (start + i));
+  }
+} };
+const sim = Simulation.create(
+  { model: { width: 256 }, train: { lr: 0.1, backend, precision, integrator } },
+  integrator === 'sgd' ? { ...split, sampler } : split,
+);
+// Warm up by time, not count: optimizing compilers must be done before the window, or their
+// own allocations (feedback, code) are counted.
+const warmUntil = performance.now() + 3000;
+for (let k = 0; k < 300 || performance.now() < warmUntil; k++) sim.step(1);
+let gcs = 0;
+const observer = new PerformanceObserver((list) => (gcs += list.getEntries().length));
+observer.observe({ entryTypes: ['gc'] });
+const gc = (globalThis as unknown as { gc: () => void }).gc;
+gc();
+await new Promise((resolve) => setTimeout(resolve, 50));
+gcs = 0;
+const before = process.memoryUsage().heapUsed;
+for (let k = 0; k < STEPS; k++) sim.step(1);
+const after = process.memoryUsage().heapUsed;
+await new Promise((resolve) => setTimeout(resolve, 50));
+observer.disconnect();
+process.stdout.write(JSON.stringify({ bytesPerStep: (after - before) / STEPS, gcs }) + '\n');

@@ -1,0 +1,219 @@
+// AssemblyScript source of mflab's fused GD kernels (ARCHITECTURE.md eq. 3), compiled to
+// WebAssembly with 128-bit SIMD by `npm run build:wasm` (asc, runtime stub: no GC, no
+// allocation — the host lays out every buffer in linear memory and passes byte offsets).
+//
+// Layout (host's contract):
+//   x̃: D × nPad, sample-minor (feature k of all samples is contiguous, padded with zeros to a
+//      multiple of the SIMD width), so that the SIMD axis is the sample axis.
+//   a: m × D neuron-major, b: m.
+//   r: nPad residuals (zero-padded); partial outputs: n float64.
+// Each function exists for T = f32 (4 lanes) and T = f64 (2 lanes); the generic bodies are
+// specialised at compile time through `sizeof<T>()` branches, which cost nothing at run time.
+
+// ---- SIMD vocabulary over T ----------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function lanes<T>(): i32 { return sizeof<T>() == 4 ? 4 : 2; }
+// @ts-ignore: decorator
+@inline function vsplatLoad<T>(ptr: usize): v128 { return sizeof<T>() == 4 ? v128.load32_splat(ptr) : v128.load64_splat(ptr); }
+// @ts-ignore: decorator
+@inline function vsplat<T>(v: f64): v128 { return sizeof<T>() == 4 ? f32x4.splat(<f32>v) : f64x2.splat(v); }
+// @ts-ignore: decorator
+@inline function vadd<T>(a: v128, b: v128): v128 { return sizeof<T>() == 4 ? f32x4.add(a, b) : f64x2.add(a, b); }
+// @ts-ignore: decorator
+@inline function vmul<T>(a: v128, b: v128): v128 { return sizeof<T>() == 4 ? f32x4.mul(a, b) : f64x2.mul(a, b); }
+// relu as a pseudo-max (maps to one maxps/maxpd; wasm's NaN-propagating max costs several).
+// @ts-ignore: decorator
+@inline function vrelu<T>(z: v128): v128 { return sizeof<T>() == 4 ? f32x4.pmax(f32x4.splat(0), z) : f64x2.pmax(f64x2.splat(0), z); }
+// @ts-ignore: decorator
+@inline function vpositive<T>(z: v128): v128 { return sizeof<T>() == 4 ? f32x4.gt(z, f32x4.splat(0)) : f64x2.gt(z, f64x2.splat(0)); }
+// Horizontal sum, in float64 so that the per-neuron reduction does not lose the lanes' digits.
+// @ts-ignore: decorator
+@inline function hsum<T>(v: v128): f64 {
+  if (sizeof<T>() == 4) {
+    return <f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1) + (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3));
+  }
+  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}
+// @ts-ignore: decorator
+@inline function loadT<T>(ptr: usize): f64 { return sizeof<T>() == 4 ? <f64>load<f32>(ptr) : load<f64>(ptr); }
+// @ts-ignore: decorator
+@inline function storeT<T>(ptr: usize, v: f64): void { if (sizeof<T>() == 4) store<f32>(ptr, <f32>v); else store<f64>(ptr, v); }
+
+// ---- forward: partial outputs ----------------------------------------------------------------
+
+/**
+ * out[i] (+)= Σ_{j0 ≤ j < j1} b_j σ(a_j·x̃_i), i < n. Neurons are summed in blocks of
+ * `blockSize` in precision T into `acc` (nPad values of T), and each block's sum is added to
+ * the float64 `out` in block order — the summation order the partitioner relies on for
+ * worker-count-independent results. Four neurons share each load of x̃ (register tiling).
+ */
+function forward<T>(n: i32, nPad: i32, D: i32, x: usize, a: usize, b: usize, j0: i32, j1: i32, blockSize: i32, acc: usize, out: usize, accumulate: i32): void {
+  const S = <usize>sizeof<T>();
+  const L = lanes<T>();
+  const rowBytes = <usize>nPad * S;
+  if (!accumulate) memory.fill(out, 0, <usize>n * 8);
+  for (let block = j0; block < j1; block += blockSize) {
+    const blockEnd = min(block + blockSize, j1);
+    memory.fill(acc, 0, rowBytes);
+    let j = block;
+    for (; j + 4 <= blockEnd; j += 4) {
+      const a0 = a + <usize>j * D * S;
+      const a1 = a0 + <usize>D * S;
+      const a2 = a1 + <usize>D * S;
+      const a3 = a2 + <usize>D * S;
+      const b0 = vsplatLoad<T>(b + <usize>j * S);
+      const b1 = vsplatLoad<T>(b + <usize>(j + 1) * S);
+      const b2 = vsplatLoad<T>(b + <usize>(j + 2) * S);
+      const b3 = vsplatLoad<T>(b + <usize>(j + 3) * S);
+      for (let c: usize = 0; c < rowBytes; c += 16) {
+        let z0 = vsplat<T>(0), z1 = vsplat<T>(0), z2 = vsplat<T>(0), z3 = vsplat<T>(0);
+        let xp = x + c;
+        for (let k = 0; k < D; k++) {
+          const xv = v128.load(xp);
+          const o = <usize>k * S;
+          z0 = vadd<T>(z0, vmul<T>(vsplatLoad<T>(a0 + o), xv));
+          z1 = vadd<T>(z1, vmul<T>(vsplatLoad<T>(a1 + o), xv));
+          z2 = vadd<T>(z2, vmul<T>(vsplatLoad<T>(a2 + o), xv));
+          z3 = vadd<T>(z3, vmul<T>(vsplatLoad<T>(a3 + o), xv));
+          xp += rowBytes;
+        }
+        let s = vadd<T>(vmul<T>(b0, vrelu<T>(z0)), vmul<T>(b1, vrelu<T>(z1)));
+        s = vadd<T>(s, vadd<T>(vmul<T>(b2, vrelu<T>(z2)), vmul<T>(b3, vrelu<T>(z3))));
+        v128.store(acc + c, vadd<T>(v128.load(acc + c), s));
+      }
+    }
+    for (; j < blockEnd; j++) {
+      const aj = a + <usize>j * D * S;
+      const bj = vsplatLoad<T>(b + <usize>j * S);
+      for (let c: usize = 0; c < rowBytes; c += 16) {
+        let z = vsplat<T>(0);
+        let xp = x + c;
+        for (let k = 0; k < D; k++) {
+          z = vadd<T>(z, vmul<T>(vsplatLoad<T>(aj + <usize>k * S), v128.load(xp)));
+          xp += rowBytes;
+        }
+        v128.store(acc + c, vadd<T>(v128.load(acc + c), vmul<T>(bj, vrelu<T>(z))));
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const p = out + <usize>i * 8;
+      store<f64>(p, load<f64>(p) + loadT<T>(acc + <usize>i * S));
+    }
+  }
+  void L;
+}
+
+// ---- update: eq. (3) -------------------------------------------------------------------------
+
+/**
+ * w_j ← shrink·w_j − step·g_j for j0 ≤ j < j1, with g_j = (Σ_i r_i σ(z_ij), b_j Σ_i r_i 1[z_ij>0] x̃_i),
+ * z_ij = a_j·x̃_i, shrink = 1 − ηλ, step = η κγs. `ga` is scratch for 4·D v128 accumulators.
+ * Lane sums are reduced in float64.
+ */
+function update<T>(nPad: i32, D: i32, x: usize, a: usize, b: usize, r: usize, j0: i32, j1: i32, step: f64, shrink: f64, ga: usize): void {
+  const S = <usize>sizeof<T>();
+  const rowBytes = <usize>nPad * S;
+  const gaBytes = <usize>D * 16;
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    const a0 = a + <usize>j * D * S;
+    const a1 = a0 + <usize>D * S;
+    const a2 = a1 + <usize>D * S;
+    const a3 = a2 + <usize>D * S;
+    memory.fill(ga, 0, gaBytes * 4);
+    let gb0 = vsplat<T>(0), gb1 = vsplat<T>(0), gb2 = vsplat<T>(0), gb3 = vsplat<T>(0);
+    for (let c: usize = 0; c < rowBytes; c += 16) {
+      let z0 = vsplat<T>(0), z1 = vsplat<T>(0), z2 = vsplat<T>(0), z3 = vsplat<T>(0);
+      let xp = x + c;
+      for (let k = 0; k < D; k++) {
+        const xv = v128.load(xp);
+        const o = <usize>k * S;
+        z0 = vadd<T>(z0, vmul<T>(vsplatLoad<T>(a0 + o), xv));
+        z1 = vadd<T>(z1, vmul<T>(vsplatLoad<T>(a1 + o), xv));
+        z2 = vadd<T>(z2, vmul<T>(vsplatLoad<T>(a2 + o), xv));
+        z3 = vadd<T>(z3, vmul<T>(vsplatLoad<T>(a3 + o), xv));
+        xp += rowBytes;
+      }
+      const rv = v128.load(r + c);
+      gb0 = vadd<T>(gb0, vmul<T>(rv, vrelu<T>(z0)));
+      gb1 = vadd<T>(gb1, vmul<T>(rv, vrelu<T>(z1)));
+      gb2 = vadd<T>(gb2, vmul<T>(rv, vrelu<T>(z2)));
+      gb3 = vadd<T>(gb3, vmul<T>(rv, vrelu<T>(z3)));
+      const r0 = v128.and(rv, vpositive<T>(z0));
+      const r1 = v128.and(rv, vpositive<T>(z1));
+      const r2 = v128.and(rv, vpositive<T>(z2));
+      const r3 = v128.and(rv, vpositive<T>(z3));
+      xp = x + c;
+      let g = ga;
+      for (let k = 0; k < D; k++) {
+        const xv = v128.load(xp);
+        v128.store(g, vadd<T>(v128.load(g), vmul<T>(r0, xv)));
+        v128.store(g + gaBytes, vadd<T>(v128.load(g + gaBytes), vmul<T>(r1, xv)));
+        v128.store(g + 2 * gaBytes, vadd<T>(v128.load(g + 2 * gaBytes), vmul<T>(r2, xv)));
+        v128.store(g + 3 * gaBytes, vadd<T>(v128.load(g + 3 * gaBytes), vmul<T>(r3, xv)));
+        xp += rowBytes;
+        g += 16;
+      }
+    }
+    applyUpdate<T>(a0, b + <usize>j * S, D, hsum<T>(gb0), ga, step, shrink);
+    applyUpdate<T>(a1, b + <usize>(j + 1) * S, D, hsum<T>(gb1), ga + gaBytes, step, shrink);
+    applyUpdate<T>(a2, b + <usize>(j + 2) * S, D, hsum<T>(gb2), ga + 2 * gaBytes, step, shrink);
+    applyUpdate<T>(a3, b + <usize>(j + 3) * S, D, hsum<T>(gb3), ga + 3 * gaBytes, step, shrink);
+  }
+  for (; j < j1; j++) {
+    const aj = a + <usize>j * D * S;
+    memory.fill(ga, 0, gaBytes);
+    let gb = vsplat<T>(0);
+    for (let c: usize = 0; c < rowBytes; c += 16) {
+      let z = vsplat<T>(0);
+      let xp = x + c;
+      for (let k = 0; k < D; k++) {
+        z = vadd<T>(z, vmul<T>(vsplatLoad<T>(aj + <usize>k * S), v128.load(xp)));
+        xp += rowBytes;
+      }
+      const rv = v128.load(r + c);
+      gb = vadd<T>(gb, vmul<T>(rv, vrelu<T>(z)));
+      const rm = v128.and(rv, vpositive<T>(z));
+      xp = x + c;
+      let g = ga;
+      for (let k = 0; k < D; k++) {
+        v128.store(g, vadd<T>(v128.load(g), vmul<T>(rm, v128.load(xp))));
+        xp += rowBytes;
+        g += 16;
+      }
+    }
+    applyUpdate<T>(aj, b + <usize>j * S, D, hsum<T>(gb), ga, step, shrink);
+  }
+}
+
+// Both halves of the velocity use the pre-step b_j (eq. 3 is evaluated at w(t)).
+// @ts-ignore: decorator
+@inline function applyUpdate<T>(aj: usize, bp: usize, D: i32, gradB: f64, ga: usize, step: f64, shrink: f64): void {
+  const S = <usize>sizeof<T>();
+  const bj = loadT<T>(bp);
+  storeT<T>(bp, shrink * bj - step * gradB);
+  const coef = step * bj;
+  for (let k = 0; k < D; k++) {
+    const p = aj + <usize>k * S;
+    storeT<T>(p, shrink * loadT<T>(p) - coef * hsum<T>(v128.load(ga + <usize>k * 16)));
+  }
+}
+
+// ---- exports -----------------------------------------------------------------------------------
+
+export function forwardF32(n: i32, nPad: i32, D: i32, x: usize, a: usize, b: usize, j0: i32, j1: i32, blockSize: i32, acc: usize, out: usize, accumulate: i32): void {
+  forward<f32>(n, nPad, D, x, a, b, j0, j1, blockSize, acc, out, accumulate);
+}
+export function forwardF64(n: i32, nPad: i32, D: i32, x: usize, a: usize, b: usize, j0: i32, j1: i32, blockSize: i32, acc: usize, out: usize, accumulate: i32): void {
+  forward<f64>(n, nPad, D, x, a, b, j0, j1, blockSize, acc, out, accumulate);
+}
+// The update's two float coefficients (step = η κγs, shrink = 1 − ηλ) are read from memory at
+// `coef` rather than passed as f64 arguments: a JS→wasm call boxes double arguments on the JS
+// heap, which would allocate at every step.
+export function updateF32(nPad: i32, D: i32, x: usize, a: usize, b: usize, r: usize, j0: i32, j1: i32, coef: usize, ga: usize): void {
+  update<f32>(nPad, D, x, a, b, r, j0, j1, load<f64>(coef), load<f64>(coef, 8), ga);
+}
+export function updateF64(nPad: i32, D: i32, x: usize, a: usize, b: usize, r: usize, j0: i32, j1: i32, coef: usize, ga: usize): void {
+  update<f64>(nPad, D, x, a, b, r, j0, j1, load<f64>(coef), load<f64>(coef, 8), ga);
+}
