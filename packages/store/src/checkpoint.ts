@@ -1,0 +1,191 @@
+/**
+ * `checkpoint.arrow`: the latest full state of a run, from which a killed run resumes. It is an
+ * Arrow IPC file (random-access format: it is only ever written whole, never appended), replaced
+ * atomically, in a long layout that fits any state: one row per named array
+ *
+ *     key: utf8 | scalar: bool | values: list<float64>
+ *
+ * e.g. `step`, `params.a`, `params.b`, `initialParams.a`, `rng.<name>`, `integrator.<name>`. All
+ * numbers are float64, so parameters round-trip exactly (float32 runs included) and resume is
+ * bitwise. Each row is its own record batch, so large parameter arrays are written without copying.
+ */
+import * as path from 'node:path';
+import { Bool, Field, Float64, List, RecordBatch, Schema, Struct, Utf8, makeData, type Data } from 'apache-arrow';
+import { writeFileAtomic } from './atomic.js';
+import { StoreError } from './errors.js';
+import { encodeArrowFile, readArrowFile } from './ipc.js';
+import { FILES, FORMAT_VERSION, META } from './schema.js';
+
+/** Parameters of a two-layer network: `a` is m×D neuron-major, `b` has m entries. */
+export interface NetworkParams {
+  m: number;
+  D: number;
+  a: Float64Array;
+  b: Float64Array;
+}
+
+/** What a run needs to continue exactly where it stopped. */
+export interface CheckpointState {
+  /** Number of updates done: the params are those after `step` updates. */
+  step: number;
+  params: NetworkParams;
+  initialParams: NetworkParams;
+  /** Position of the counter-based RNG streams (stream name → counter). */
+  rng?: Record<string, number>;
+  /** Integrator state (e.g. adaptive step size, momentum buffers). */
+  integrator?: Record<string, Float64Array | number>;
+}
+
+/** A checkpoint read back from disk, with the row counts the streams had when it was written. */
+export interface StoredCheckpoint extends CheckpointState {
+  /** Rows of `metrics.arrows` / `particles.arrows` with step ≤ this step when the checkpoint was written; -1 if unknown. */
+  streamRows: { metrics: number; particles: number };
+}
+
+/** Metadata keys of `checkpoint.arrow` beyond the common ones. */
+const CKPT_META = {
+  step: 'mflab.step',
+  metricsRows: 'mflab.metrics_rows',
+  particleRows: 'mflab.particle_rows',
+} as const;
+
+const KEY = 'key';
+const SCALAR = 'scalar';
+const VALUES = 'values';
+
+function checkpointSchema(metadata: Map<string, string>): Schema {
+  return new Schema(
+    [
+      new Field(KEY, new Utf8(), false),
+      new Field(SCALAR, new Bool(), false),
+      new Field(VALUES, new List(new Field('item', new Float64(), false)), false),
+    ],
+    metadata,
+  );
+}
+
+const encoder = new TextEncoder();
+
+function entryBatch(schema: Schema, key: string, values: Float64Array, scalar: boolean): RecordBatch {
+  const keyBytes = encoder.encode(key);
+  const children: Data[] = [
+    makeData({ type: new Utf8(), length: 1, nullCount: 0, valueOffsets: Int32Array.of(0, keyBytes.byteLength), data: keyBytes }),
+    makeData({ type: new Bool(), length: 1, nullCount: 0, data: Uint8Array.of(scalar ? 1 : 0) }),
+    makeData({
+      type: schema.fields[2].type as List<Float64>,
+      length: 1,
+      nullCount: 0,
+      valueOffsets: Int32Array.of(0, values.length),
+      child: makeData({ type: new Float64(), length: values.length, nullCount: 0, data: values }),
+    }),
+  ];
+  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: 1, nullCount: 0, children }));
+}
+
+function checkParams(where: string, p: NetworkParams): void {
+  if (!Number.isInteger(p.m) || p.m < 0 || !Number.isInteger(p.D) || p.D < 1) throw new RangeError(`${where}: m and D must be integers (m ≥ 0, D ≥ 1)`);
+  if (!(p.a instanceof Float64Array) || p.a.length !== p.m * p.D) throw new RangeError(`${where}.a must be a Float64Array of m·D = ${p.m * p.D} values`);
+  if (!(p.b instanceof Float64Array) || p.b.length !== p.m) throw new RangeError(`${where}.b must be a Float64Array of m = ${p.m} values`);
+}
+
+/**
+ * Writes `dir/checkpoint.arrow` atomically (temp file, fsync, rename). `streamRows` records how
+ * many stream rows cover the checkpoint, so that resume can check the streams were not cut short.
+ */
+export function writeCheckpoint(dir: string, state: CheckpointState, streamRows = { metrics: -1, particles: -1 }): void {
+  if (!Number.isInteger(state.step) || state.step < 0) throw new RangeError(`checkpoint step must be a non-negative integer, got ${state.step}`);
+  checkParams('params', state.params);
+  checkParams('initialParams', state.initialParams);
+  const metadata = new Map<string, string>([
+    [META.kind, 'checkpoint'],
+    [META.formatVersion, String(FORMAT_VERSION)],
+    [CKPT_META.step, String(state.step)],
+    [CKPT_META.metricsRows, String(streamRows.metrics)],
+    [CKPT_META.particleRows, String(streamRows.particles)],
+  ]);
+  const schema = checkpointSchema(metadata);
+  const batches: RecordBatch[] = [];
+  const scalar = (key: string, v: number) => batches.push(entryBatch(schema, key, Float64Array.of(v), true));
+  const array = (key: string, v: Float64Array) => batches.push(entryBatch(schema, key, v, false));
+  scalar('step', state.step);
+  for (const [prefix, p] of [['params', state.params], ['initialParams', state.initialParams]] as const) {
+    scalar(`${prefix}.m`, p.m);
+    scalar(`${prefix}.D`, p.D);
+    array(`${prefix}.a`, p.a);
+    array(`${prefix}.b`, p.b);
+  }
+  for (const [name, v] of Object.entries(state.rng ?? {})) {
+    if (typeof v !== 'number') throw new TypeError(`rng.${name} must be a number`);
+    scalar(`rng.${name}`, v);
+  }
+  for (const [name, v] of Object.entries(state.integrator ?? {})) {
+    if (typeof v === 'number') scalar(`integrator.${name}`, v);
+    else if (v instanceof Float64Array) array(`integrator.${name}`, v);
+    else throw new TypeError(`integrator.${name} must be a number or a Float64Array`);
+  }
+  writeFileAtomic(path.join(dir, FILES.checkpoint), encodeArrowFile(schema, batches));
+}
+
+/** Reads `dir/checkpoint.arrow`, or returns null when the run has none yet. */
+export function readCheckpoint(dir: string): StoredCheckpoint | null {
+  const file = path.join(dir, FILES.checkpoint);
+  try {
+    return readCheckpointFile(file);
+  } catch (err) {
+    if (err instanceof StoreError && err.code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** Reads a checkpoint file; a missing, cut, foreign or inconsistent file throws a one-line {@link StoreError}. */
+export function readCheckpointFile(file: string): StoredCheckpoint {
+  const table = readArrowFile(file, 'checkpoint');
+  const keys = table.getChild(KEY);
+  const scalars = table.getChild(SCALAR);
+  const values = table.getChild(VALUES);
+  if (keys === null || scalars === null || values === null) throw new StoreError(file, `not an mflab checkpoint: missing column '${KEY}', '${SCALAR}' or '${VALUES}'`);
+  const entries = new Map<string, { scalar: boolean; values: Float64Array }>();
+  for (let i = 0; i < table.numRows; i++) {
+    const key = keys.get(i) as string | null;
+    const vec = values.get(i) as { toArray(): Float64Array } | null;
+    if (typeof key !== 'string' || vec === null) throw new StoreError(file, `corrupt checkpoint: row ${i} has no key or values`);
+    // Copy: the arrays must not keep the whole file buffer alive, and callers may mutate them.
+    entries.set(key, { scalar: scalars.get(i) === true, values: Float64Array.from(vec.toArray()) });
+  }
+  const num = (key: string): number => {
+    const e = entries.get(key);
+    if (e === undefined || !e.scalar || e.values.length !== 1) throw new StoreError(file, `corrupt checkpoint: missing scalar '${key}'`);
+    return e.values[0];
+  };
+  const arr = (key: string): Float64Array => {
+    const e = entries.get(key);
+    if (e === undefined || e.scalar) throw new StoreError(file, `corrupt checkpoint: missing array '${key}'`);
+    return e.values;
+  };
+  const params = (prefix: string): NetworkParams => {
+    const p = { m: num(`${prefix}.m`), D: num(`${prefix}.D`), a: arr(`${prefix}.a`), b: arr(`${prefix}.b`) };
+    if (p.a.length !== p.m * p.D || p.b.length !== p.m) throw new StoreError(file, `corrupt checkpoint: ${prefix} arrays do not match m=${p.m}, D=${p.D}`);
+    return p;
+  };
+  const rng: Record<string, number> = {};
+  const integrator: Record<string, Float64Array | number> = {};
+  for (const [key, e] of entries) {
+    if (key.startsWith('rng.')) rng[key.slice(4)] = num(key);
+    else if (key.startsWith('integrator.')) integrator[key.slice(11)] = e.scalar ? e.values[0] : e.values;
+  }
+  const meta = table.schema.metadata;
+  const count = (k: string): number => {
+    const v = Number(meta.get(k) ?? '-1');
+    return Number.isInteger(v) ? v : -1;
+  };
+  const step = num('step');
+  if (!Number.isInteger(step) || step < 0) throw new StoreError(file, `corrupt checkpoint: step ${step} is not a non-negative integer`);
+  return {
+    step,
+    params: params('params'),
+    initialParams: params('initialParams'),
+    rng,
+    integrator,
+    streamRows: { metrics: count(CKPT_META.metricsRows), particles: count(CKPT_META.particleRows) },
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * The store's file names, column names and Arrow schemas (ARCHITECTURE §5, a contract: the CLI,
+ * the reports and outside readers such as pyarrow, polars and DuckDB rely on them). Everything
+ * else in the package builds on this module, as apache-arrow builds on its type module.
+ */
+import { Field, FixedSizeList, Float32, Float64, Int32, Schema } from 'apache-arrow';
+
+/** Version of the on-disk layout, written into every schema's metadata. */
+export const FORMAT_VERSION = 1;
+
+/** File names inside a run directory and a study directory. */
+export const FILES = {
+  runJson: 'run.json',
+  metrics: 'metrics.arrows',
+  particles: 'particles.arrows',
+  checkpoint: 'checkpoint.arrow',
+  index: 'index.arrow',
+  runLock: '.run.lock',
+  studyLock: '.study.lock',
+} as const;
+
+/** Column names of the trajectory streams. */
+export const COLUMNS = {
+  step: 'step',
+  time: 'time',
+  neuron: 'neuron',
+  a: 'a',
+  b: 'b',
+} as const;
+
+/** The observables the core logs (§1), in its column order. The store accepts any float64 names. */
+export const CORE_OBSERVABLES = [
+  'risk_train',
+  'risk_test',
+  'objective',
+  'error_train',
+  'error_test',
+  'move',
+  'l2',
+  'path',
+  'margin',
+  'ntk_drift',
+] as const;
+
+/** Keys of the schema metadata the store writes. */
+export const META = {
+  /** Which kind of store file this is: one of {@link FileKind}. */
+  kind: 'mflab.kind',
+  formatVersion: 'mflab.format_version',
+  /** The resolved run config, as JSON. */
+  config: 'mflab.config',
+  /** Package versions (JSON object). */
+  versions: 'mflab.versions',
+  precision: 'mflab.precision',
+  dimension: 'mflab.D',
+} as const;
+
+/** The kinds of file the store writes; stored under {@link META.kind}. */
+export type FileKind = 'metrics' | 'particles' | 'checkpoint' | 'index';
+
+/** Floating-point precision of a run: particle columns use it, metrics are always float64. */
+export type Precision = 'f32' | 'f64';
+
+/** The Arrow float type of a precision. */
+export function floatType(precision: Precision): Float32 | Float64 {
+  return precision === 'f32' ? new Float32() : new Float64();
+}
+
+function checkPrecision(precision: string): asserts precision is Precision {
+  if (precision !== 'f32' && precision !== 'f64') throw new RangeError(`precision must be 'f32' or 'f64', got '${precision}'`);
+}
+
+function baseMetadata(kind: FileKind, extra: ReadonlyMap<string, string> | undefined): Map<string, string> {
+  const m = new Map<string, string>(extra ?? []);
+  m.set(META.kind, kind);
+  m.set(META.formatVersion, String(FORMAT_VERSION));
+  return m;
+}
+
+/**
+ * Schema of `metrics.arrows`: `step` int32, `time` float64, then one float64 column per
+ * observable, all non-nullable (NaN marks "not applicable", as the core does).
+ */
+export function metricsSchema(observables: readonly string[], metadata?: ReadonlyMap<string, string>): Schema {
+  const seen = new Set<string>([COLUMNS.step, COLUMNS.time]);
+  for (const name of observables) {
+    if (name.length === 0) throw new RangeError('observable names must be non-empty');
+    if (seen.has(name)) throw new RangeError(`observable name '${name}' is repeated or reserved`);
+    seen.add(name);
+  }
+  const fields = [
+    new Field(COLUMNS.step, new Int32(), false),
+    new Field(COLUMNS.time, new Float64(), false),
+    ...observables.map((name) => new Field(name, new Float64(), false)),
+  ];
+  return new Schema(fields, baseMetadata('metrics', metadata));
+}
+
+/**
+ * Schema of `particles.arrows`: `step` int32, `neuron` int32, `a` FixedSizeList<float>[D],
+ * `b` float, the floats in the run's precision so that an f64 snapshot is exact.
+ */
+export function particlesSchema(dimension: number, precision: Precision, metadata?: ReadonlyMap<string, string>): Schema {
+  checkPrecision(precision);
+  if (!Number.isInteger(dimension) || dimension < 1) throw new RangeError(`particle dimension D must be a positive integer, got ${dimension}`);
+  const m = baseMetadata('particles', metadata);
+  m.set(META.precision, precision);
+  m.set(META.dimension, String(dimension));
+  const fields = [
+    new Field(COLUMNS.step, new Int32(), false),
+    new Field(COLUMNS.neuron, new Int32(), false),
+    new Field(COLUMNS.a, new FixedSizeList(dimension, new Field('item', floatType(precision), false)), false),
+    new Field(COLUMNS.b, floatType(precision), false),
+  ];
+  return new Schema(fields, m);
+}
