@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// `npm run bench`: measures, never asserts. Prints tables and writes bench-results/bench.json.
+//   npm run bench -- [--quick] [--seconds S] [--no-torch] [--out FILE]
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KERNEL_WORKLOADS, benchStep, runTorchAnchor, torchAvailable } from './kernels.mjs';
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const quick = flag('--quick');
+const seconds = Number(option('--seconds', quick ? 0.5 : 2));
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const outFile = resolve(option('--out', resolve(root, 'bench-results/bench.json')));
+
+const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gib: +(totalmem() / 2 ** 30).toFixed(1), node: process.version };
+console.log(`mflab bench — ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, Node ${machine.node}\n`);
+
+const G = (v) => (v / 1e9).toFixed(3);
+const results = { machine, date: new Date().toISOString(), kernels: [], anchor: [], memory: null };
+
+// 1. The GD step, one thread, per backend and precision.
+const workloads = quick ? KERNEL_WORKLOADS.map((w) => ({ ...w, m: Math.min(w.m, 16_384) })) : KERNEL_WORKLOADS;
+const variants = [
+  ['wasm', 'f32'],
+  ['wasm', 'f64'],
+  ['reference', 'f64'],
+];
+for (const w of workloads) {
+  for (const [backend, precision] of variants) {
+    // The reference (plain JS) would take minutes on the largest shapes: one pass gives its rate.
+    const budget = backend === 'reference' ? Math.min(seconds, 0.5) : seconds;
+    if (backend === 'reference' && w.n * w.m * (w.d + 1) > 3e8) continue;
+    const r = benchStep(w, backend, precision, budget);
+    results.kernels.push(r);
+    process.stdout.write(`  step ${w.n},${w.d},${w.m} ${backend}/${precision}: ${G(r.pairs_per_s)} G pairs/s\n`);
+  }
+}
+
+// 2. The PyTorch anchor on the same workloads, same script.
+const torch = flag('--no-torch') ? { ok: false, reason: '--no-torch' } : torchAvailable();
+if (torch.ok) {
+  console.log(`\n  running the PyTorch ${torch.version} anchor (2 threads, float32, then float64)…`);
+  results.anchor = [...runTorchAnchor(workloads, { threads: 2, seconds: quick ? 1 : 3 }), ...runTorchAnchor(workloads, { threads: 2, seconds: quick ? 1 : 3, f64: true })];
+} else {
+  console.log(`\n  PyTorch anchor skipped: ${torch.reason}`);
+}
+
+// 3. Peak memory of one f32 step at (1024, 2, 4 194 304), in a fresh process.
+if (!quick) {
+  const child = spawnSync(process.execPath, [fileURLToPath(new URL('./peak-memory.mjs', import.meta.url)), '1024', '2', '4194304', 'f32'], { encoding: 'utf8' });
+  results.memory = child.status === 0 ? JSON.parse(child.stdout.trim()) : { error: child.stderr.trim().split('\n').pop() };
+}
+
+// Tables.
+const best = (w, dtype) => {
+  const rows = results.anchor.filter((a) => a.n === w.n && a.d === w.d && a.m === w.m && a.dtype === dtype);
+  return rows.length ? Math.max(...rows.map((a) => a.pairs_per_s)) : NaN;
+};
+console.log('\nGD step, pairs/s = n·m per second (mflab: one thread; torch: 2 threads, best of autograd/manual)\n');
+console.log('| n, d, m | mflab backend | precision | ms/step | G pairs/s | torch G pairs/s (same dtype) | mflab/torch | target (f32, 1 thread) |');
+console.log('|---|---|---|---:|---:|---:|---:|---:|');
+for (const r of results.kernels) {
+  const w = workloads.find((v) => v.n === r.n && v.d === r.d && v.m === r.m);
+  const t = best(w, r.precision === 'f32' ? 'float32' : 'float64');
+  const ratio = Number.isFinite(t) ? (r.pairs_per_s / t).toFixed(2) : '—';
+  const target = r.precision === 'f32' && r.impl === 'mflab-wasm' ? `${G(w.target)} ${r.pairs_per_s >= w.target ? '✓' : '✗'}` : '';
+  console.log(`| ${r.n}, ${r.d}, ${r.m} | ${r.impl} | ${r.precision} | ${r.ms_per_step.toFixed(2)} | ${G(r.pairs_per_s)} | ${Number.isFinite(t) ? G(t) : '—'} | ${ratio} | ${target} |`);
+}
+if (results.anchor.length) {
+  console.log('\nPyTorch anchor rows (from the same run)\n');
+  console.log('| impl | dtype | n, d, m | threads | ms/step | G pairs/s |');
+  console.log('|---|---|---|---:|---:|---:|');
+  for (const a of results.anchor) console.log(`| ${a.impl} | ${a.dtype} | ${a.n}, ${a.d}, ${a.m} | ${a.threads} | ${a.ms_per_step.toFixed(2)} | ${G(a.pairs_per_s)} |`);
+}
+if (results.memory) {
+  const mem = results.memory;
+  console.log(mem.error ? `\npeak memory run failed: ${mem.error}` : `\npeak RSS, one f32 GD step at (${mem.n}, ${mem.d}, ${mem.m}): ${mem.peak_rss_mib.toFixed(0)} MiB (target < 1024 MiB) — ${mem.ms_per_step.toFixed(0)} ms/step`);
+}
+mkdirSync(dirname(outFile), { recursive: true });
+writeFileSync(outFile, JSON.stringify(results, null, 2));
+console.log(`\nresults written to ${outFile}`);
