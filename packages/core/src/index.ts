@@ -54,3 +54,15 @@ export {
   type ReluKernelTerms,
   type ResolvedDeepReluOptions,
 } from './kernels/index.js';
+export {
+  loadTensorBackend,
+  tensorBackendInfo,
+  tensorForward,
+  tensorForwardBackward,
+  tensorReluKernelGram,
+  tensorTangentKernel,
+  type LoadTensorBackendOptions,
+  type TensorBackendInfo,
+  type TensorBackendName,
+  type TensorGradients,
+} from './tensor/index.js';
