@@ -78,6 +78,30 @@ export function normalizeRows(
   }
 }
 
+/** Unit rows and squared norms of the two point sets of a Gram matrix. */
+export interface NormalizedRowSets {
+  unit1: Float64Array;
+  sq1: Float64Array;
+  unit2: Float64Array;
+  sq2: Float64Array;
+}
+
+/**
+ * `normalizeRows` for both sides of a Gram call; when the right side is the left one (`same`),
+ * it is normalized once and shared, which also keeps the Gram matrix exactly symmetric.
+ */
+export function normalizeRowSets(x1: Float64Array, n1: number, x2: Float64Array | null, n2: number, same: boolean, d: number, bias: boolean): NormalizedRowSets {
+  const D = bias ? d + 1 : d;
+  const unit1 = new Float64Array(n1 * D);
+  const sq1 = new Float64Array(n1);
+  normalizeRows(x1, n1, d, bias, unit1, sq1);
+  if (same) return { unit1, sq1, unit2: unit1, sq2: sq1 };
+  const unit2 = new Float64Array(n2 * D);
+  const sq2 = new Float64Array(n2);
+  normalizeRows(x2 as Float64Array, n2, d, bias, unit2, sq2);
+  return { unit1, sq1, unit2, sq2 };
+}
+
 /** θ ∈ [0, π] from (u, v) = (1 − cos θ, 1 + cos θ). */
 export function angleOf(u: number, v: number): number {
   return 2 * Math.atan2(Math.sqrt(u), Math.sqrt(v));

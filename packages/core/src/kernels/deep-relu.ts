@@ -20,7 +20,7 @@
  * A pre-activation of variance exactly 0 has angle 0 by convention (Σ̇ = σ_w²/2 there).
  */
 import { InvalidInputError, requireFinite, requireInteger, requireOneOf } from '../errors.js';
-import { affineLayer, anglePairFromDistances, normalizeRows, normalizedDistances, reluArcCosine } from './angles.js';
+import { affineLayer, anglePairFromDistances, normalizeRowSets, normalizeRows, normalizedDistances, reluArcCosine } from './angles.js';
 import { checkDimension, outputBuffer, pairLength, rowCount } from './shapes.js';
 
 /**
@@ -239,16 +239,7 @@ export function deepReluGram(
   const bias = o.inputProduct === 'augmented';
   const D = bias ? d + 1 : d;
   const scale = o.inputProduct === 'mean' ? 1 / d : 1;
-  const unit1 = new Float64Array(n1 * D);
-  const sq1 = new Float64Array(n1);
-  normalizeRows(x1, n1, d, bias, unit1, sq1);
-  let unit2 = unit1;
-  let sq2 = sq1;
-  if (!same) {
-    unit2 = new Float64Array(n2 * D);
-    sq2 = new Float64Array(n2);
-    normalizeRows(x2 as Float64Array, n2, d, bias, unit2, sq2);
-  }
+  const { unit1, sq1, unit2, sq2 } = normalizeRowSets(x1, n1, x2, n2, same, d, bias);
   const scratch = new Scratch();
   for (let i = 0; i < n1; i++) {
     for (let j = same ? i : 0; j < n2; j++) {

@@ -16,7 +16,7 @@
  */
 import { InvalidInputError, requireOneOf } from '../errors.js';
 import { checkDimension, outputBuffer, pairLength, rowCount } from './shapes.js';
-import { normalizeRows } from './angles.js';
+import { normalizeRowSets } from './angles.js';
 
 /** Which infinite-width kernel: the NNGP Σ or the neural tangent kernel Θ of eq. (4). */
 export type ReluKernelKind = 'nngp' | 'ntk';
@@ -124,16 +124,7 @@ export function reluKernelGram(
   const n2 = same ? n1 : rowCount('x2', x2, d);
   const K = outputBuffer('out', out, n1 * n2);
   const D = bias ? d + 1 : d;
-  const unit1 = new Float64Array(n1 * D);
-  const sq1 = new Float64Array(n1);
-  normalizeRows(x1, n1, d, bias, unit1, sq1);
-  let unit2 = unit1;
-  let sq2 = sq1;
-  if (!same) {
-    unit2 = new Float64Array(n2 * D);
-    sq2 = new Float64Array(n2);
-    normalizeRows(x2 as Float64Array, n2, d, bias, unit2, sq2);
-  }
+  const { unit1, sq1, unit2, sq2 } = normalizeRowSets(x1, n1, x2, n2, same, d, bias);
   for (let i = 0; i < n1; i++) {
     const rowA = i * D;
     const normA = Math.sqrt(sq1[i]);
