@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../errors.js';
 import { DATA_DEFAULTS, checkerboardDelta, resolveDataSpec } from './spec.js';
 import { makeDataset } from './generators.js';
 import { loadDataset } from './load.js';
+import { expectFieldError } from '../testing/expect-field.js';
 
-/** Asserts that `fn` throws an InvalidInputError on `field` whose message matches `detail`. */
-function expectFieldError(fn: () => unknown, field: string, detail?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(InvalidInputError);
-  const error = caught as InvalidInputError;
-  expect(error.field).toBe(field);
-  expect(error.message.startsWith(`${field}: `)).toBe(true);
-  if (detail) expect(error.message).toMatch(detail);
-}
 
 describe('resolveDataSpec', () => {
   it('fills in the ARCHITECTURE.md §6 defaults', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../errors.js';
+import { expectFieldError } from '../testing/expect-field.js';
 import { CounterRng } from '../random/index.js';
 import { deepReluGram, deepReluKernel, deepReluKernelLayers, resolveDeepReluOptions, type DeepReluKernelOptions } from './deep-relu.js';
 import { reluKernelGram, reluKernelTerms } from './relu-kernels.js';
@@ -176,30 +176,19 @@ describe('deep ReLU kernels: the recursion', () => {
   });
 
   it('rejects bad options and shapes with an InvalidInputError naming the field', () => {
-    const expectField = (f: () => unknown, field: string) => {
-      let error: unknown;
-      try {
-        f();
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(InvalidInputError);
-      expect((error as InvalidInputError).field).toBe(field);
-      expect((error as Error).message.startsWith(field)).toBe(true);
-    };
     const x = new Float64Array([1, 2]);
-    expectField(() => deepReluKernel(x, x, { depth: 0 }), 'options.depth');
-    expectField(() => deepReluKernel(x, x, { depth: 1.5 }), 'options.depth');
-    expectField(() => deepReluKernel(x, x, {} as DeepReluKernelOptions), 'options.depth');
-    expectField(() => deepReluKernel(x, x, null as unknown as DeepReluKernelOptions), 'options');
-    expectField(() => deepReluKernel(x, x, { depth: 2, weightVariance: -1 }), 'options.weightVariance');
-    expectField(() => deepReluKernel(x, x, { depth: 2, biasVariance: Infinity }), 'options.biasVariance');
-    expectField(() => deepReluKernel(x, x, { depth: 2, inputWeightVariance: Number.NaN }), 'options.inputWeightVariance');
-    expectField(() => deepReluKernel(x, x, { depth: 2, inputBiasVariance: -0.1 }), 'options.inputBiasVariance');
-    expectField(() => deepReluKernel(x, x, { depth: 2, inputProduct: 'sum' as never }), 'options.inputProduct');
-    expectField(() => deepReluKernel(x, new Float64Array(3), { depth: 2 }), 'xp');
-    expectField(() => deepReluGram(x, null, 3, { depth: 2 }), 'x1');
-    expectField(() => deepReluGram(x, x, 2, { depth: 2 }, { ntk: new Float64Array(2) }), 'out.ntk');
+    expectFieldError(() => deepReluKernel(x, x, { depth: 0 }), 'options.depth');
+    expectFieldError(() => deepReluKernel(x, x, { depth: 1.5 }), 'options.depth');
+    expectFieldError(() => deepReluKernel(x, x, {} as DeepReluKernelOptions), 'options.depth');
+    expectFieldError(() => deepReluKernel(x, x, null as unknown as DeepReluKernelOptions), 'options');
+    expectFieldError(() => deepReluKernel(x, x, { depth: 2, weightVariance: -1 }), 'options.weightVariance');
+    expectFieldError(() => deepReluKernel(x, x, { depth: 2, biasVariance: Infinity }), 'options.biasVariance');
+    expectFieldError(() => deepReluKernel(x, x, { depth: 2, inputWeightVariance: Number.NaN }), 'options.inputWeightVariance');
+    expectFieldError(() => deepReluKernel(x, x, { depth: 2, inputBiasVariance: -0.1 }), 'options.inputBiasVariance');
+    expectFieldError(() => deepReluKernel(x, x, { depth: 2, inputProduct: 'sum' as never }), 'options.inputProduct');
+    expectFieldError(() => deepReluKernel(x, new Float64Array(3), { depth: 2 }), 'xp');
+    expectFieldError(() => deepReluGram(x, null, 3, { depth: 2 }), 'x1');
+    expectFieldError(() => deepReluGram(x, x, 2, { depth: 2 }, { ntk: new Float64Array(2) }), 'out.ntk');
     expect(resolveDeepReluOptions({ depth: 3 })).toEqual({
       depth: 3,
       weightVariance: 2,

@@ -1,6 +1,6 @@
 import { Matrix, pseudoInverse, solve } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../errors.js';
+import { expectFieldError } from '../testing/expect-field.js';
 import { CounterRng } from '../random/index.js';
 import { KernelFlowPredictor } from './kernel-flow.js';
 import { reluKernelGram } from './relu-kernels.js';
@@ -81,17 +81,6 @@ function rk4Flow(K: Float64Array, kStar: Float64Array, y: Float64Array, lr: numb
   return { train: f, test: fs };
 }
 
-function expectField(f: () => unknown, field: string): void {
-  let error: unknown;
-  try {
-    f();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(InvalidInputError);
-  expect((error as InvalidInputError).field).toBe(field);
-  expect((error as Error).message.startsWith(field)).toBe(true);
-}
 
 // A two-layer NTK problem (eq. (4), bias): n = 14 train points, p = 6 test points in R².
 const d = 2;
@@ -209,28 +198,28 @@ describe('KernelFlowPredictor', () => {
     const indefinite = new KernelFlowPredictor(new Float64Array([1, 0, 0, -0.5]), new Float64Array([1, 1]));
     // finite t is still the exact flow (the negative direction grows): f₂ = −expm1(0.5·t/2)
     expect(indefinite.predictTrain(1)[1]).toBeCloseTo(-Math.expm1(0.25), 14);
-    expectField(() => indefinite.predictTrain(Infinity), 'kTrain');
+    expectFieldError(() => indefinite.predictTrain(Infinity), 'kTrain');
   });
 
   it('rejects bad shapes and values with an InvalidInputError naming the argument', () => {
-    expectField(() => new KernelFlowPredictor(K, new Float64Array(0)), 'y');
-    expectField(() => new KernelFlowPredictor(K, new Float64Array(n - 1)), 'kTrain');
-    expectField(() => new KernelFlowPredictor(K.subarray(1), y), 'kTrain');
+    expectFieldError(() => new KernelFlowPredictor(K, new Float64Array(0)), 'y');
+    expectFieldError(() => new KernelFlowPredictor(K, new Float64Array(n - 1)), 'kTrain');
+    expectFieldError(() => new KernelFlowPredictor(K.subarray(1), y), 'kTrain');
     const asym = Float64Array.from(K);
     asym[1] += 1e-3;
-    expectField(() => new KernelFlowPredictor(asym, y), 'kTrain');
+    expectFieldError(() => new KernelFlowPredictor(asym, y), 'kTrain');
     const nan = Float64Array.from(K);
     nan[5] = Number.NaN;
-    expectField(() => new KernelFlowPredictor(nan, y), 'kTrain[5]');
+    expectFieldError(() => new KernelFlowPredictor(nan, y), 'kTrain[5]');
     const yBad = Float64Array.from(y);
     yBad[3] = Infinity;
-    expectField(() => new KernelFlowPredictor(K, yBad), 'y[3]');
-    expectField(() => new KernelFlowPredictor(K, y, { lr: 0 }), 'options.lr');
-    expectField(() => new KernelFlowPredictor(K, y, { symmetryTolerance: -1 }), 'options.symmetryTolerance');
-    expectField(() => predictor.predict(kStar.subarray(1), 1), 'kStarTrain');
-    expectField(() => predictor.predict(kStar, -1), 't');
-    expectField(() => predictor.predict(kStar, Number.NaN), 't');
-    expectField(() => predictor.predict(kStar, 1, new Float64Array(p + 1)), 'out');
-    expectField(() => predictor.predictTrain(1, new Float64Array(1)), 'out');
+    expectFieldError(() => new KernelFlowPredictor(K, yBad), 'y[3]');
+    expectFieldError(() => new KernelFlowPredictor(K, y, { lr: 0 }), 'options.lr');
+    expectFieldError(() => new KernelFlowPredictor(K, y, { symmetryTolerance: -1 }), 'options.symmetryTolerance');
+    expectFieldError(() => predictor.predict(kStar.subarray(1), 1), 'kStarTrain');
+    expectFieldError(() => predictor.predict(kStar, -1), 't');
+    expectFieldError(() => predictor.predict(kStar, Number.NaN), 't');
+    expectFieldError(() => predictor.predict(kStar, 1, new Float64Array(p + 1)), 'out');
+    expectFieldError(() => predictor.predictTrain(1, new Float64Array(1)), 'out');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../errors.js';
+import { expectFieldError } from '../testing/expect-field.js';
 import { CounterRng } from '../random/index.js';
 import { reluKernel, reluKernelGram, reluKernelTerms } from './relu-kernels.js';
 
@@ -211,29 +211,18 @@ describe('reluKernelGram', () => {
   });
 
   it('rejects bad input with an InvalidInputError naming the field', () => {
-    const expectField = (f: () => unknown, field: string) => {
-      let error: unknown;
-      try {
-        f();
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(InvalidInputError);
-      expect((error as InvalidInputError).field).toBe(field);
-      expect((error as Error).message.startsWith(field)).toBe(true);
-    };
-    expectField(() => reluKernelGram(x1, x2, 0), 'd');
-    expectField(() => reluKernelGram(x1, x2, 2.5), 'd');
-    expectField(() => reluKernelGram(x1.subarray(1), x2, d), 'x1');
-    expectField(() => reluKernelGram(x1, x2.subarray(1), d), 'x2');
+    expectFieldError(() => reluKernelGram(x1, x2, 0), 'd');
+    expectFieldError(() => reluKernelGram(x1, x2, 2.5), 'd');
+    expectFieldError(() => reluKernelGram(x1.subarray(1), x2, d), 'x1');
+    expectFieldError(() => reluKernelGram(x1, x2.subarray(1), d), 'x2');
     const bad = Float64Array.from(x2);
     bad[4] = Number.NaN;
-    expectField(() => reluKernelGram(x1, bad, d), 'x2[4]');
-    expectField(() => reluKernelGram(x1, x2, d, { kind: 'rbf' as never }), 'options.kind');
-    expectField(() => reluKernelGram(x1, x2, d, { bias: 1 as never }), 'options.bias');
-    expectField(() => reluKernelGram(x1, x2, d, {}, new Float64Array(3)), 'out');
-    expectField(() => reluKernel(new Float64Array(2), new Float64Array(3)), 'xp');
-    expectField(() => reluKernel(new Float64Array(0), new Float64Array(0)), 'x');
-    expectField(() => reluKernel(new Float64Array([Infinity]), new Float64Array([1])), 'x[0]');
+    expectFieldError(() => reluKernelGram(x1, bad, d), 'x2[4]');
+    expectFieldError(() => reluKernelGram(x1, x2, d, { kind: 'rbf' as never }), 'options.kind');
+    expectFieldError(() => reluKernelGram(x1, x2, d, { bias: 1 as never }), 'options.bias');
+    expectFieldError(() => reluKernelGram(x1, x2, d, {}, new Float64Array(3)), 'out');
+    expectFieldError(() => reluKernel(new Float64Array(2), new Float64Array(3)), 'xp');
+    expectFieldError(() => reluKernel(new Float64Array(0), new Float64Array(0)), 'x');
+    expectFieldError(() => reluKernel(new Float64Array([Infinity]), new Float64Array([1])), 'x[0]');
   });
 });
