@@ -85,9 +85,12 @@ export class Simulation {
   private readonly batchY: Float64Array;
   private readonly batchRawX: Float64Array | null;
   private readonly batchF0: Float64Array | null;
-  private readonly outputs: Float64Array;
+  /** f on the current SGD batch (GD uses trainOut). */
+  private readonly batchOut: Float64Array;
   private readonly residual: Float64Array;
   private readonly trainOut: Float64Array;
+  /** The step whose parameters produced trainOut (−1: none): a GD step reuses what observe() computed. */
+  private trainOutStep = -1;
   private readonly testOut: Float64Array;
 
   constructor(config: SimulationConfig, data: DataSplit, options: SimulationOptions = {}) {
@@ -142,7 +145,7 @@ export class Simulation {
       this.batchF0 = this.f0Train;
       this.batchHandle = this.trainHandle;
     }
-    this.outputs = new Float64Array(this.batch.n);
+    this.batchOut = new Float64Array(this.batchRawX ? this.batch.n : 0);
     this.residual = new Float64Array(this.batch.n);
     this.trainOut = new Float64Array(this.train.n);
     this.testOut = new Float64Array(this.test.n);
@@ -213,9 +216,13 @@ export class Simulation {
     return out;
   }
 
-  /** Current outputs on the training set (a view into an internal buffer, valid until the next call). */
+  /** Current outputs on the training set (a view into an internal buffer, valid until the next call or step). */
   trainOutputs(): Float64Array {
-    return this.outputsOn(this.trainHandle, this.f0Train, this.trainOut);
+    if (this.trainOutStep !== this.stepCount) {
+      this.outputsOn(this.trainHandle, this.f0Train, this.trainOut);
+      this.trainOutStep = this.stepCount;
+    }
+    return this.trainOut;
   }
 
   /** Current outputs on the test set (a view into an internal buffer, valid until the next call). */
@@ -230,8 +237,9 @@ export class Simulation {
 
   private singleStep(): void {
     if (this.batchRawX) this.drawBatch(this.stepCount);
-    const { batch, outputs, residual } = this;
-    this.outputsOn(this.batchHandle, this.batchF0, outputs);
+    const { batch, residual } = this;
+    // Full-batch GD evaluates f on the training set, which a logged step may have done already.
+    const outputs = this.batchRawX ? this.outputsOn(this.batchHandle, this.batchF0, this.batchOut) : this.trainOutputs();
     residuals(this.config.loss, batch.n, outputs, this.batchY, residual);
     this.kernel.update(this.paramsHandle, this.batchHandle, residual, this.coef, 0, this.paramsHandle.m);
     this.hostParamsStale = true;
