@@ -41,6 +41,9 @@
 @inline function storeT<T>(ptr: usize, v: f64): void { if (sizeof<T>() == 4) store<f32>(ptr, <f32>v); else store<f64>(ptr, v); }
 
 // ---- forward: partial outputs ----------------------------------------------------------------
+// The 4-neuron z tile (z_t = Σ_k a_tk x̃_k over one SIMD chunk) is written out in both forward
+// and update on purpose: AssemblyScript cannot return four v128 values from a helper, and
+// passing them through memory would add loads and stores to the hottest loop.
 
 /**
  * out[i] (+)= Σ_{j0 ≤ j < j1} b_j σ(a_j·x̃_i), i < n. Neurons are summed in blocks of
