@@ -5,19 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  CounterRng,
-  Simulation,
-  augmentInputs,
-  driveOf,
-  initParams,
-  loadTensorBackend,
-  residuals,
-  resolveModelSpec,
-  scalingOf,
-  tensorForward,
-  tensorForwardBackward,
-} from '@mflab/core';
+import { CounterRng, Simulation, loadTensorBackend } from '@mflab/core';
 
 /** Workloads (n, d, m) of the fast-kernels issue, with the issue's target for one mflab thread. */
 export const KERNEL_WORKLOADS = [
@@ -85,40 +73,12 @@ export function runTorchAnchor(workloads, { threads = 2, seconds = 3, f64 = fals
 }
 
 /**
- * The same GD step on the TensorFlow.js tensor backend (tfjs-node when it loads, else tfjs-core
- * on its wasm backend): chunked GEMMs for the forward and backward passes, the residual and the
- * update on the host. This is the path for GEMM-bound shapes (large D).
+ * The same GD step on the TensorFlow.js step kernel (`train.backend: tfjs`, float32; tfjs-node
+ * when it loads, else tfjs-core on its wasm backend): chunked GEMMs for the forward and backward
+ * passes and the update on the device. This is the path for GEMM-bound shapes (large D).
  */
-export async function benchTensorStep({ n, d, m }, seconds) {
+export async function benchTensorStep(workload, seconds) {
   const info = await loadTensorBackend();
-  const model = resolveModelSpec({ width: m, init: { sigmaA: 1 / Math.sqrt(d) } });
-  const D = d + 1;
-  const params = initParams(model.init, m, D, 0);
-  const scaling = scalingOf(model);
-  const split = syntheticSplit(n, d);
-  const inputs = augmentInputs(split.train, true);
-  const f = new Float64Array(n);
-  const r = new Float64Array(n);
-  const grads = { gradA: new Float64Array(m * D), gradB: new Float64Array(m) };
-  const lr = 0.1;
-  const c = lr * driveOf(scaling);
-  const shrink = 1 - lr * 1e-3;
-  const step = async () => {
-    await tensorForward(params, scaling, inputs, f);
-    residuals('square', n, f, split.train.y, r);
-    await tensorForwardBackward(params, inputs, r, grads);
-    for (let k = 0; k < m * D; k++) params.a[k] = shrink * params.a[k] - c * grads.gradA[k];
-    for (let j = 0; j < m; j++) params.b[j] = shrink * params.b[j] - c * grads.gradB[j];
-  };
-  await step();
-  const times = [];
-  const deadline = performance.now() + seconds * 1000;
-  while (performance.now() < deadline || times.length < 3) {
-    const t0 = performance.now();
-    await step();
-    times.push((performance.now() - t0) / 1000);
-  }
-  times.sort((a, b) => a - b);
-  const s = times[Math.floor(times.length / 2)];
-  return { impl: `mflab-${info.name}`, precision: 'f32', n, d, m, threads: info.threads ?? 1, ms_per_step: s * 1e3, pairs_per_s: (n * m) / s };
+  const r = benchStep(workload, 'tfjs', 'f32', seconds);
+  return { ...r, impl: `mflab-${info.name}`, threads: info.threads ?? 1 };
 }

@@ -3,10 +3,17 @@
 // allocation — the host lays out every buffer in linear memory and passes byte offsets).
 //
 // Layout (host's contract):
-//   x̃: D × nPad, sample-minor (feature k of all samples is contiguous, padded with zeros to a
-//      multiple of the SIMD width), so that the SIMD axis is the sample axis.
+//   x̃: D rows of `stride` values, sample-minor (feature k of all samples is contiguous, padded
+//      with zeros to a multiple of the SIMD width), so that the SIMD axis is the sample axis.
+//      Every function takes (n, stride, x) in the strided style: it works on the n samples that
+//      start at x (16-byte aligned) in rows `stride` values apart, so a data shard is a slice
+//      of one buffer, no copy. n is rounded up to whole SIMD chunks: the padding samples read
+//      zeros and carry zero residuals.
 //   a: m × D neuron-major, b: m.
-//   r: nPad residuals (zero-padded); partial outputs: n float64.
+//   r: residuals of the same n samples (zero-padded); partial outputs: n float64.
+// The same source is compiled twice: kernels.wasm owns its memory (one engine per thread) and
+// kernels-shared.wasm imports a shared memory, so that every shard worker of @mflab/parallel
+// runs on one SharedArrayBuffer holding the data, the parameters and the partial sums.
 // Each function exists for T = f32 (4 lanes) and T = f64 (2 lanes); the generic bodies are
 // specialised at compile time through `sizeof<T>()` branches, which cost nothing at run time.
 
@@ -51,14 +58,15 @@
  * the float64 `out` in block order — the summation order the partitioner relies on for
  * worker-count-independent results. Four neurons share each load of x̃ (register tiling).
  */
-function forward<T>(n: i32, nPad: i32, D: i32, x: usize, a: usize, b: usize, j0: i32, j1: i32, blockSize: i32, acc: usize, out: usize, accumulate: i32): void {
+function forward<T>(n: i32, stride: i32, D: i32, x: usize, a: usize, b: usize, j0: i32, j1: i32, blockSize: i32, acc: usize, out: usize, accumulate: i32): void {
   const S = <usize>sizeof<T>();
   const L = lanes<T>();
-  const rowBytes = <usize>nPad * S;
+  const rowBytes = <usize>stride * S;
+  const chunkBytes = <usize>((n + L - 1) / L) * <usize>L * S;
   if (!accumulate) memory.fill(out, 0, <usize>n * 8);
   for (let block = j0; block < j1; block += blockSize) {
     const blockEnd = min(block + blockSize, j1);
-    memory.fill(acc, 0, rowBytes);
+    memory.fill(acc, 0, chunkBytes);
     let j = block;
     for (; j + 4 <= blockEnd; j += 4) {
       const a0 = a + <usize>j * D * S;
@@ -69,7 +77,7 @@ function forward<T>(n: i32, nPad: i32, D: i32, x: usize, a: usize, b: usize, j0:
       const b1 = vsplatLoad<T>(b + <usize>(j + 1) * S);
       const b2 = vsplatLoad<T>(b + <usize>(j + 2) * S);
       const b3 = vsplatLoad<T>(b + <usize>(j + 3) * S);
-      for (let c: usize = 0; c < rowBytes; c += 16) {
+      for (let c: usize = 0; c < chunkBytes; c += 16) {
         let z0 = vsplat<T>(0), z1 = vsplat<T>(0), z2 = vsplat<T>(0), z3 = vsplat<T>(0);
         let xp = x + c;
         for (let k = 0; k < D; k++) {
@@ -89,7 +97,7 @@ function forward<T>(n: i32, nPad: i32, D: i32, x: usize, a: usize, b: usize, j0:
     for (; j < blockEnd; j++) {
       const aj = a + <usize>j * D * S;
       const bj = vsplatLoad<T>(b + <usize>j * S);
-      for (let c: usize = 0; c < rowBytes; c += 16) {
+      for (let c: usize = 0; c < chunkBytes; c += 16) {
         let z = vsplat<T>(0);
         let xp = x + c;
         for (let k = 0; k < D; k++) {
@@ -104,19 +112,24 @@ function forward<T>(n: i32, nPad: i32, D: i32, x: usize, a: usize, b: usize, j0:
       store<f64>(p, load<f64>(p) + loadT<T>(acc + <usize>i * S));
     }
   }
-  void L;
 }
 
 // ---- update: eq. (3) -------------------------------------------------------------------------
 
 /**
- * w_j ← shrink·w_j − step·g_j for j0 ≤ j < j1, with g_j = (Σ_i r_i σ(z_ij), b_j Σ_i r_i 1[z_ij>0] x̃_i),
- * z_ij = a_j·x̃_i, shrink = 1 − ηλ, step = η κγs. `ga` is scratch for 4·D v128 accumulators.
- * Lane sums are reduced in float64.
+ * For j0 ≤ j < j1, the sums g_j = (Σ_i r_i σ(z_ij), Σ_i r_i 1[z_ij>0] x̃_i), z_ij = a_j·x̃_i, over
+ * the n samples, accumulated per SIMD lane in T and reduced in float64; then either
+ *   grad == 0: the update w_j ← shrink·w_j − step·(g_jb, b_j g_ja), shrink = 1 − ηλ, step = η κγs;
+ *   grad != 0: g_j stored as D + 1 float64 (b first) at grad + (j − j0)(D + 1)·8, for a data-
+ *              sharded step that sums the sample blocks' g_j in a fixed order (applyGradients).
+ * `ga` is scratch for 4·D v128 accumulators.
  */
-function update<T>(nPad: i32, D: i32, x: usize, a: usize, b: usize, r: usize, j0: i32, j1: i32, step: f64, shrink: f64, ga: usize): void {
+function update<T>(n: i32, stride: i32, D: i32, x: usize, a: usize, b: usize, r: usize, j0: i32, j1: i32, step: f64, shrink: f64, ga: usize, grad: usize): void {
   const S = <usize>sizeof<T>();
-  const rowBytes = <usize>nPad * S;
+  const L = lanes<T>();
+  const rowBytes = <usize>stride * S;
+  const chunkBytes = <usize>((n + L - 1) / L) * <usize>L * S;
+  const gradBytes = <usize>(D + 1) * 8;
   const gaBytes = <usize>D * 16;
   let j = j0;
   for (; j + 4 <= j1; j += 4) {
@@ -126,7 +139,7 @@ function update<T>(nPad: i32, D: i32, x: usize, a: usize, b: usize, r: usize, j0
     const a3 = a2 + <usize>D * S;
     memory.fill(ga, 0, gaBytes * 4);
     let gb0 = vsplat<T>(0), gb1 = vsplat<T>(0), gb2 = vsplat<T>(0), gb3 = vsplat<T>(0);
-    for (let c: usize = 0; c < rowBytes; c += 16) {
+    for (let c: usize = 0; c < chunkBytes; c += 16) {
       let z0 = vsplat<T>(0), z1 = vsplat<T>(0), z2 = vsplat<T>(0), z3 = vsplat<T>(0);
       let xp = x + c;
       for (let k = 0; k < D; k++) {
@@ -159,16 +172,17 @@ function update<T>(nPad: i32, D: i32, x: usize, a: usize, b: usize, r: usize, j0
         g += 16;
       }
     }
-    applyUpdate<T>(a0, b + <usize>j * S, D, hsum<T>(gb0), ga, step, shrink);
-    applyUpdate<T>(a1, b + <usize>(j + 1) * S, D, hsum<T>(gb1), ga + gaBytes, step, shrink);
-    applyUpdate<T>(a2, b + <usize>(j + 2) * S, D, hsum<T>(gb2), ga + 2 * gaBytes, step, shrink);
-    applyUpdate<T>(a3, b + <usize>(j + 3) * S, D, hsum<T>(gb3), ga + 3 * gaBytes, step, shrink);
+    const g0 = grad ? grad + <usize>(j - j0) * gradBytes : 0;
+    finishNeuron<T>(a0, b + <usize>j * S, D, hsum<T>(gb0), ga, step, shrink, g0);
+    finishNeuron<T>(a1, b + <usize>(j + 1) * S, D, hsum<T>(gb1), ga + gaBytes, step, shrink, grad ? g0 + gradBytes : 0);
+    finishNeuron<T>(a2, b + <usize>(j + 2) * S, D, hsum<T>(gb2), ga + 2 * gaBytes, step, shrink, grad ? g0 + 2 * gradBytes : 0);
+    finishNeuron<T>(a3, b + <usize>(j + 3) * S, D, hsum<T>(gb3), ga + 3 * gaBytes, step, shrink, grad ? g0 + 3 * gradBytes : 0);
   }
   for (; j < j1; j++) {
     const aj = a + <usize>j * D * S;
     memory.fill(ga, 0, gaBytes);
     let gb = vsplat<T>(0);
-    for (let c: usize = 0; c < rowBytes; c += 16) {
+    for (let c: usize = 0; c < chunkBytes; c += 16) {
       let z = vsplat<T>(0);
       let xp = x + c;
       for (let k = 0; k < D; k++) {
@@ -186,7 +200,17 @@ function update<T>(nPad: i32, D: i32, x: usize, a: usize, b: usize, r: usize, j0
         g += 16;
       }
     }
-    applyUpdate<T>(aj, b + <usize>j * S, D, hsum<T>(gb), ga, step, shrink);
+    finishNeuron<T>(aj, b + <usize>j * S, D, hsum<T>(gb), ga, step, shrink, grad ? grad + <usize>(j - j0) * gradBytes : 0);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function finishNeuron<T>(aj: usize, bp: usize, D: i32, gradB: f64, ga: usize, step: f64, shrink: f64, grad: usize): void {
+  if (grad) {
+    store<f64>(grad, gradB);
+    for (let k = 0; k < D; k++) store<f64>(grad + <usize>(k + 1) * 8, hsum<T>(v128.load(ga + <usize>k * 16)));
+  } else {
+    applyUpdate<T>(aj, bp, D, gradB, ga, step, shrink);
   }
 }
 
@@ -203,20 +227,54 @@ function update<T>(nPad: i32, D: i32, x: usize, a: usize, b: usize, r: usize, j0
   }
 }
 
+/**
+ * The second half of a data-sharded update: for j0 ≤ j < j1, g_j = Σ_s G_s[j] summed over the
+ * `blocks` sample blocks in block order (G_s = grad + s·blockBytes, laid out as `update`
+ * stores it), then w_j ← shrink·w_j − step·(g_jb, b_j g_ja). The fixed order makes the result
+ * independent of how the sample blocks were spread over workers.
+ */
+function applyGradients<T>(D: i32, a: usize, b: usize, grad: usize, blocks: i32, blockBytes: usize, j0: i32, j1: i32, step: f64, shrink: f64): void {
+  const S = <usize>sizeof<T>();
+  const gradBytes = <usize>(D + 1) * 8;
+  for (let j = j0; j < j1; j++) {
+    const g = grad + <usize>(j - j0) * gradBytes;
+    let gb = 0.0;
+    for (let s = 0; s < blocks; s++) gb += load<f64>(g + <usize>s * blockBytes);
+    const bp = b + <usize>j * S;
+    const bj = loadT<T>(bp);
+    storeT<T>(bp, shrink * bj - step * gb);
+    const coef = step * bj;
+    const aj = a + <usize>j * D * S;
+    for (let k = 0; k < D; k++) {
+      let gk = 0.0;
+      for (let s = 0; s < blocks; s++) gk += load<f64>(g + <usize>s * blockBytes + <usize>(k + 1) * 8);
+      const p = aj + <usize>k * S;
+      storeT<T>(p, shrink * loadT<T>(p) - coef * gk);
+    }
+  }
+}
+
 // ---- exports -----------------------------------------------------------------------------------
 
-export function forwardF32(n: i32, nPad: i32, D: i32, x: usize, a: usize, b: usize, j0: i32, j1: i32, blockSize: i32, acc: usize, out: usize, accumulate: i32): void {
-  forward<f32>(n, nPad, D, x, a, b, j0, j1, blockSize, acc, out, accumulate);
+export function forwardF32(n: i32, stride: i32, D: i32, x: usize, a: usize, b: usize, j0: i32, j1: i32, blockSize: i32, acc: usize, out: usize, accumulate: i32): void {
+  forward<f32>(n, stride, D, x, a, b, j0, j1, blockSize, acc, out, accumulate);
 }
-export function forwardF64(n: i32, nPad: i32, D: i32, x: usize, a: usize, b: usize, j0: i32, j1: i32, blockSize: i32, acc: usize, out: usize, accumulate: i32): void {
-  forward<f64>(n, nPad, D, x, a, b, j0, j1, blockSize, acc, out, accumulate);
+export function forwardF64(n: i32, stride: i32, D: i32, x: usize, a: usize, b: usize, j0: i32, j1: i32, blockSize: i32, acc: usize, out: usize, accumulate: i32): void {
+  forward<f64>(n, stride, D, x, a, b, j0, j1, blockSize, acc, out, accumulate);
 }
 // The update's two float coefficients (step = η κγs, shrink = 1 − ηλ) are read from memory at
 // `coef` rather than passed as f64 arguments: a JS→wasm call boxes double arguments on the JS
 // heap, which would allocate at every step.
-export function updateF32(nPad: i32, D: i32, x: usize, a: usize, b: usize, r: usize, j0: i32, j1: i32, coef: usize, ga: usize): void {
-  update<f32>(nPad, D, x, a, b, r, j0, j1, load<f64>(coef), load<f64>(coef, 8), ga);
+// `grad` = 0 applies the update; otherwise the gradient sums are stored there (see update).
+export function updateF32(n: i32, stride: i32, D: i32, x: usize, a: usize, b: usize, r: usize, j0: i32, j1: i32, coef: usize, ga: usize, grad: usize): void {
+  update<f32>(n, stride, D, x, a, b, r, j0, j1, load<f64>(coef), load<f64>(coef, 8), ga, grad);
 }
-export function updateF64(nPad: i32, D: i32, x: usize, a: usize, b: usize, r: usize, j0: i32, j1: i32, coef: usize, ga: usize): void {
-  update<f64>(nPad, D, x, a, b, r, j0, j1, load<f64>(coef), load<f64>(coef, 8), ga);
+export function updateF64(n: i32, stride: i32, D: i32, x: usize, a: usize, b: usize, r: usize, j0: i32, j1: i32, coef: usize, ga: usize, grad: usize): void {
+  update<f64>(n, stride, D, x, a, b, r, j0, j1, load<f64>(coef), load<f64>(coef, 8), ga, grad);
+}
+export function applyGradientsF32(D: i32, a: usize, b: usize, grad: usize, blocks: i32, blockBytes: usize, j0: i32, j1: i32, coef: usize): void {
+  applyGradients<f32>(D, a, b, grad, blocks, blockBytes, j0, j1, load<f64>(coef), load<f64>(coef, 8));
+}
+export function applyGradientsF64(D: i32, a: usize, b: usize, grad: usize, blocks: i32, blockBytes: usize, j0: i32, j1: i32, coef: usize): void {
+  applyGradients<f64>(D, a, b, grad, blocks, blockBytes, j0, j1, load<f64>(coef), load<f64>(coef, 8));
 }

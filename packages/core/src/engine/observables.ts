@@ -1,6 +1,7 @@
 import { lossValue } from '../loss.js';
 import type { NetworkParams } from '../model/params.js';
 import { CounterRng, RandomStream } from '../random/index.js';
+import type { Scaling } from '../model/scaling.js';
 import type { LossName } from '../types.js';
 
 /**
@@ -87,6 +88,52 @@ export function fitStats(loss: LossName, n: number, f: Float64Array, y: Float64A
   return { risk: risk / n, error: wrong / n, minMargin };
 }
 
+/** What one logged row is computed from: outputs on both sets and the parameters (any engine). */
+export interface ObservableInputs {
+  step: number;
+  time: number;
+  loss: LossName;
+  scaling: Scaling;
+  weightDecay: number;
+  classification: boolean;
+  trainOutputs: Float64Array;
+  trainTargets: Float64Array;
+  testOutputs: Float64Array;
+  testTargets: Float64Array;
+  params: NetworkParams;
+  initialParams: NetworkParams;
+  /** ntk_drift, or NaN when not computed at this step. */
+  ntkDrift: number;
+}
+
+/**
+ * The observables of ARCHITECTURE.md §1 from outputs and parameters. Every engine (single
+ * thread, sharded) goes through this one function, so equal outputs and parameters give
+ * bitwise equal rows.
+ */
+export function observableRow(inputs: ObservableInputs): ObservableRow {
+  const { loss, scaling, classification } = inputs;
+  const fitTrain = fitStats(loss, inputs.trainTargets.length, inputs.trainOutputs, inputs.trainTargets);
+  const fitTest = fitStats(loss, inputs.testTargets.length, inputs.testOutputs, inputs.testTargets);
+  const stats = parameterStats(inputs.params, inputs.initialParams);
+  // eq. (2): F = κ R + (λ/2) ρ Σ_j ‖w_j‖²
+  const objective = scaling.kappa * fitTrain.risk + 0.5 * inputs.weightDecay * scaling.rho * stats.sumSquares;
+  return {
+    step: inputs.step,
+    time: inputs.time,
+    risk_train: fitTrain.risk,
+    risk_test: fitTest.risk,
+    objective,
+    error_train: classification ? fitTrain.error : NaN,
+    error_test: classification ? fitTest.error : NaN,
+    move: stats.move,
+    l2: stats.l2,
+    path: stats.path,
+    margin: classification ? fitTrain.minMargin / stats.l2 : NaN,
+    ntk_drift: inputs.ntkDrift,
+  };
+}
+
 /**
  * The fixed neuron subsample whose particles are snapshotted: `count` distinct indices of
  * [0, m), drawn by a seeded partial Fisher–Yates shuffle and sorted; all neurons when count ≥ m.
@@ -113,4 +160,17 @@ export interface ParticleSnapshot {
   /** count × D, neuron-major */
   a: Float64Array;
   b: Float64Array;
+}
+
+/** Copies (a_j, b_j) of the neurons `idx` out of `params`. */
+export function particleSnapshot(params: NetworkParams, idx: Int32Array, step: number): ParticleSnapshot {
+  const D = params.D;
+  const a = new Float64Array(idx.length * D);
+  const b = new Float64Array(idx.length);
+  for (let k = 0; k < idx.length; k++) {
+    const j = idx[k];
+    for (let c = 0; c < D; c++) a[k * D + c] = params.a[j * D + c];
+    b[k] = params.b[j];
+  }
+  return { step, neurons: idx, a, b };
 }

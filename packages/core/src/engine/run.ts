@@ -1,3 +1,4 @@
+import type { SimulationConfig } from './config.js';
 import type { ObservableRow, ParticleSnapshot } from './observables.js';
 import type { Simulation } from './simulation.js';
 
@@ -8,6 +9,25 @@ export interface RunCallbacks {
   onParticles?(snapshot: ParticleSnapshot): void;
   /** Polled between steps; returning true stops the run cleanly after the current step. */
   shouldStop?(): boolean;
+}
+
+/** Callbacks of an asynchronous run: each may also return a promise, which is awaited. */
+export interface AsyncRunCallbacks {
+  onMetrics?(row: ObservableRow): void | Promise<void>;
+  onParticles?(snapshot: ParticleSnapshot): void | Promise<void>;
+  shouldStop?(): boolean;
+}
+
+/**
+ * What a run drives: core's `Simulation`, or any engine with the same surface whose calls may
+ * be asynchronous (the sharded engine of @mflab/parallel).
+ */
+export interface SteppedModel {
+  readonly config: SimulationConfig;
+  readonly currentStep: number;
+  step(count: number): void | Promise<void>;
+  observe(options: { ntk?: boolean }): ObservableRow | Promise<ObservableRow>;
+  particles(): ParticleSnapshot | Promise<ParticleSnapshot>;
 }
 
 export type RunStatus = 'done' | 'diverged' | 'stopped';
@@ -24,6 +44,35 @@ export interface RunResult {
 
 const isMultiple = (step: number, every: number) => every > 0 && step % every === 0;
 
+/** The log schedule of `config.log` (rows every `log.every` plus the first and last, particles, NTK drift). */
+class LogSchedule {
+  constructor(private readonly config: SimulationConfig) {}
+
+  wantsParticles(step: number): boolean {
+    const { log, train } = this.config;
+    return log.particles.every > 0 && (step % log.particles.every === 0 || step === train.steps);
+  }
+
+  wantsNtk(step: number): boolean {
+    return isMultiple(step, this.config.log.ntk.every);
+  }
+
+  /** The next step after `step` at which something is logged (the run steps straight to it). */
+  next(step: number): number {
+    const { log, train } = this.config;
+    let next = step + 1;
+    while (next < train.steps && !isMultiple(next, log.every) && !this.wantsNtk(next) && !this.wantsParticles(next)) next++;
+    return next;
+  }
+}
+
+const diverged = (step: number, last: ObservableRow): RunResult => ({
+  status: 'diverged',
+  step,
+  last,
+  reason: `objective became ${last.objective} at step ${last.step}`,
+});
+
 /**
  * Runs a simulation to `config.train.steps`, logging on the schedule of `config.log`: rows every
  * `log.every` steps plus the first and last, particles every `log.particles.every`, the NTK
@@ -31,32 +80,44 @@ const isMultiple = (step: number, every: number) => every > 0 && step % every ==
  * costs nothing per step. A non-finite objective marks the run diverged and stops it.
  */
 export function runSimulation(sim: Simulation, callbacks: RunCallbacks = {}): RunResult {
-  const { train, log } = sim.config;
-  const total = train.steps;
-  const wantsRow = (step: number) => step === total || isMultiple(step, log.every) || isMultiple(step, log.ntk.every);
-  const wantsParticles = (step: number) => log.particles.every > 0 && (step % log.particles.every === 0 || step === total);
-
+  const schedule = new LogSchedule(sim.config);
+  const total = sim.config.train.steps;
   const emit = (): ObservableRow => {
     const step = sim.currentStep;
-    const row = sim.observe({ ntk: isMultiple(step, log.ntk.every) });
+    const row = sim.observe({ ntk: schedule.wantsNtk(step) });
     callbacks.onMetrics?.(row);
-    if (wantsParticles(step)) callbacks.onParticles?.(sim.particles());
+    if (schedule.wantsParticles(step)) callbacks.onParticles?.(sim.particles());
     return row;
   };
-
   let last = emit();
   while (sim.currentStep < total) {
-    if (!Number.isFinite(last.objective)) {
-      return { status: 'diverged', step: sim.currentStep, last, reason: `objective became ${last.objective} at step ${last.step}` };
-    }
+    if (!Number.isFinite(last.objective)) return diverged(sim.currentStep, last);
     if (callbacks.shouldStop?.()) return { status: 'stopped', step: sim.currentStep, last };
-    let next = sim.currentStep + 1;
-    while (next < total && !wantsRow(next) && !wantsParticles(next)) next++;
-    sim.step(next - sim.currentStep);
+    sim.step(schedule.next(sim.currentStep) - sim.currentStep);
     last = emit();
   }
-  if (!Number.isFinite(last.objective)) {
-    return { status: 'diverged', step: sim.currentStep, last, reason: `objective became ${last.objective} at step ${last.step}` };
+  if (!Number.isFinite(last.objective)) return diverged(sim.currentStep, last);
+  return { status: 'done', step: sim.currentStep, last };
+}
+
+/** {@link runSimulation} for an engine (and callbacks) that may be asynchronous: the same schedule, the same rows. */
+export async function runSimulationAsync(sim: SteppedModel, callbacks: AsyncRunCallbacks = {}): Promise<RunResult> {
+  const schedule = new LogSchedule(sim.config);
+  const total = sim.config.train.steps;
+  const emit = async (): Promise<ObservableRow> => {
+    const step = sim.currentStep;
+    const row = await sim.observe({ ntk: schedule.wantsNtk(step) });
+    await callbacks.onMetrics?.(row);
+    if (schedule.wantsParticles(step)) await callbacks.onParticles?.(await sim.particles());
+    return row;
+  };
+  let last = await emit();
+  while (sim.currentStep < total) {
+    if (!Number.isFinite(last.objective)) return diverged(sim.currentStep, last);
+    if (callbacks.shouldStop?.()) return { status: 'stopped', step: sim.currentStep, last };
+    await sim.step(schedule.next(sim.currentStep) - sim.currentStep);
+    last = await emit();
   }
+  if (!Number.isFinite(last.objective)) return diverged(sim.currentStep, last);
   return { status: 'done', step: sim.currentStep, last };
 }

@@ -5,7 +5,7 @@ import { allocateParams, type NetworkParams } from '../model/params.js';
 import { resolveModelSpec } from '../model/spec.js';
 import { fixedSampler, maxAbsDifference, randomSplit } from '../testing/fixtures.js';
 import type { DataSplit } from '../types.js';
-import { runSimulation } from './run.js';
+import { runSimulation, runSimulationAsync } from './run.js';
 import { Simulation } from './simulation.js';
 import type { SimulationConfigInput } from './config.js';
 import type { ObservableRow } from './observables.js';
@@ -157,6 +157,25 @@ describe('runSimulation', () => {
     const sim = Simulation.create({ model: { width: 8 }, train: { steps: 100 }, log: { every: 1 } }, split);
     const result = runSimulation(sim, { shouldStop: () => ++polls > 3 });
     expect(result).toMatchObject({ status: 'stopped', step: 3 });
+  });
+  it('runSimulationAsync follows the same schedule and yields the same rows, awaiting async callbacks', async () => {
+    const config = { loss: 'logistic' as const, model: { width: 20 }, train: { steps: 25, lr: 0.5 }, log: { every: 10, particles: { every: 20, count: 5 }, ntk: { every: 5, probe: 4 } } };
+    const syncRows: ObservableRow[] = [];
+    const syncSnaps: number[] = [];
+    const syncResult = runSimulation(Simulation.create(config, split), { onMetrics: (r) => syncRows.push(r), onParticles: (p) => syncSnaps.push(p.step) });
+    const asyncRows: ObservableRow[] = [];
+    const asyncSnaps: number[] = [];
+    const asyncResult = await runSimulationAsync(Simulation.create(config, split), {
+      onMetrics: async (r) => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        asyncRows.push(r);
+      },
+      onParticles: (p) => void asyncSnaps.push(p.step),
+    });
+    expect(asyncRows.map((r) => r.step)).toEqual([0, 5, 10, 15, 20, 25]);
+    expect(asyncRows).toEqual(syncRows);
+    expect(asyncSnaps).toEqual(syncSnaps);
+    expect(asyncResult).toEqual(syncResult);
   });
 });
 

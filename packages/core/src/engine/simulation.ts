@@ -4,11 +4,13 @@ import { initParams } from '../model/init.js';
 import { augmentInputs, augmentInto, inputDimension, type AugmentedInputs } from '../model/inputs.js';
 import { checkParams, cloneParams, type NetworkParams } from '../model/params.js';
 import { driveOf, scalingOf, type Scaling } from '../model/scaling.js';
+import { loadTensorBackend, tensorBackendInfo, type TensorBackendName } from '../tensor/backend.js';
 import type { DataSplit, Dataset, Precision } from '../types.js';
 import { resolveSimulationConfig, type SimulationConfig, type SimulationConfigInput } from './config.js';
 import type { InputsHandle, ParamsHandle, StepKernel, UpdateCoefficients } from './kernel.js';
-import { fitStats, parameterStats, particleSubsample, type ObservableRow, type ParticleSnapshot } from './observables.js';
+import { observableRow, particleSnapshot, particleSubsample, type ObservableRow, type ParticleSnapshot } from './observables.js';
 import { ReferenceKernel } from './reference-kernel.js';
+import { TfjsKernel, tensorBackendNotLoaded, tfjsStepIsFaster, type KernelShape } from './tfjs-kernel.js';
 import { WasmKernel } from './wasm-kernel.js';
 import { wasmKernelsAvailable } from './wasm-module.js';
 import { empiricalTangentKernel, relativeFrobeniusDistance } from './tangent-kernel.js';
@@ -17,6 +19,8 @@ import { empiricalTangentKernel, relativeFrobeniusDistance } from './tangent-ker
 export interface BackendInfo {
   backend: StepKernel['backend'];
   precision: Precision;
+  /** With backend 'tfjs': which TensorFlow.js backend ran the GEMMs (tfjs-node or tfjs-wasm). */
+  tensorBackend?: TensorBackendName;
 }
 
 export interface SimulationOptions {
@@ -30,15 +34,20 @@ export interface SimulationOptions {
 }
 
 /**
- * Picks the step kernel for `train.backend` and `train.precision`. `auto` takes the fused wasm
- * SIMD kernel (the fastest step on every shape measured by `npm run bench`) when it is built,
- * else the reference kernel (float64 only).
+ * Picks the step kernel for `train.backend` and `train.precision`, synchronously. `tfjs` needs
+ * TensorFlow.js loaded already (see {@link prepareKernel}). `auto` takes the tfjs kernel for f32
+ * on the GEMM-bound shapes where it was measured faster ({@link tfjsStepIsFaster}) when `shape`
+ * is given and TensorFlow.js is loaded, else the fused wasm SIMD kernel when it is built, else
+ * the reference kernel (float64 only).
  */
-export function selectKernel(config: SimulationConfig): StepKernel {
+export function selectKernel(config: SimulationConfig, shape?: KernelShape): StepKernel {
   const { backend, precision } = config.train;
   if (backend === 'tfjs') {
-    throw new InvalidInputError('train.backend', 'the tfjs backend serves GEMM-shaped work (tangent-kernel Gram matrices, analytic kernels), not the GD step; use "auto", "wasm" or "reference"');
+    if (precision !== 'f32') throw new InvalidInputError('train.precision', 'TensorFlow.js computes in float32 only; use f32 or backend wasm');
+    if (tensorBackendInfo() === null) throw tensorBackendNotLoaded();
+    return new TfjsKernel();
   }
+  if (backend === 'auto' && precision === 'f32' && shape && tfjsStepIsFaster(shape) && tensorBackendInfo() !== null) return new TfjsKernel();
   if (backend === 'reference' || (backend === 'auto' && !wasmKernelsAvailable())) {
     if (precision !== 'f64') {
       throw new InvalidInputError('train.precision', `the reference backend runs in float64 only; use "f64", or backend "wasm" for f32`);
@@ -46,6 +55,26 @@ export function selectKernel(config: SimulationConfig): StepKernel {
     return new ReferenceKernel();
   }
   return new WasmKernel(precision);
+}
+
+/**
+ * {@link selectKernel} for a problem of the given shape, first loading TensorFlow.js when the
+ * choice needs it (`backend: tfjs`, or `auto` with f32 on a shape where tfjs is faster). Pass
+ * the kernel to the simulation as `options.kernel` (or rely on the simulation choosing the same
+ * one, now that TensorFlow.js is loaded).
+ */
+export async function prepareKernel(config: SimulationConfig, shape: KernelShape): Promise<StepKernel> {
+  const { backend, precision } = config.train;
+  const wantsTfjs = backend === 'tfjs' ? precision === 'f32' : backend === 'auto' && precision === 'f32' && tfjsStepIsFaster(shape);
+  if (wantsTfjs) await loadTensorBackend();
+  return selectKernel(config, shape);
+}
+
+/** The shape a simulation's step works on: n samples per step (the SGD batch or the training set), D, m. */
+export function kernelShapeOf(config: SimulationConfig, data: DataSplit): KernelShape {
+  const { train, model } = config;
+  const n = train.integrator === 'sgd' ? (train.batchSize ?? data.train.n) : data.train.n;
+  return { n, D: inputDimension(data.train.d, model.bias), m: model.width };
 }
 
 /**
@@ -104,7 +133,7 @@ export class Simulation {
     }
     this.D = inputDimension(d, model.bias);
     this.scaling = scalingOf(model);
-    this.kernel = options.kernel ?? selectKernel(config);
+    this.kernel = options.kernel ?? selectKernel(config, kernelShapeOf(config, data));
     this.train = augmentInputs(data.train, model.bias, 'data.train');
     this.test = data.test.n > 0 ? augmentInputs(data.test, model.bias, 'data.test') : { n: 0, D: this.D, x: new Float64Array(0) };
     if (options.initialParams) checkParams('initialParams', options.initialParams, model.width, this.D);
@@ -167,7 +196,9 @@ export class Simulation {
   }
 
   get backendInfo(): BackendInfo {
-    return { backend: this.kernel.backend, precision: this.kernel.precision };
+    const info: BackendInfo = { backend: this.kernel.backend, precision: this.kernel.precision };
+    if (this.kernel instanceof TfjsKernel) info.tensorBackend = this.kernel.tensorBackend;
+    return info;
   }
 
   /** w(t): the current parameters (a float64 copy of the kernel's, refreshed when stale; read-only). */
@@ -265,45 +296,31 @@ export class Simulation {
 
   /** Computes every observable of ARCHITECTURE.md §1 at the current step. */
   observe(options: { ntk?: boolean } = {}): ObservableRow {
-    const { loss, train } = this.config;
-    const classification = this.data.classification;
-    const fitTrain = fitStats(loss, this.train.n, this.trainOutputs(), this.data.train.y);
-    const fitTest = fitStats(loss, this.test.n, this.testOutputs(), this.data.test.y);
-    const stats = parameterStats(this.params, this.initialParams);
-    // eq. (2): F = κ R + (λ/2) ρ Σ_j ‖w_j‖²
-    const objective = this.scaling.kappa * fitTrain.risk + 0.5 * train.weightDecay * this.scaling.rho * stats.sumSquares;
     let drift = NaN;
     if (options.ntk && this.probe) {
       this.kernelAtInit ??= this.tangentKernelOnProbe(this.initialParams);
       drift = relativeFrobeniusDistance(this.tangentKernelOnProbe(), this.kernelAtInit);
     }
-    return {
+    return observableRow({
       step: this.stepCount,
       time: this.time,
-      risk_train: fitTrain.risk,
-      risk_test: fitTest.risk,
-      objective,
-      error_train: classification ? fitTrain.error : NaN,
-      error_test: classification ? fitTest.error : NaN,
-      move: stats.move,
-      l2: stats.l2,
-      path: stats.path,
-      margin: classification ? fitTrain.minMargin / stats.l2 : NaN,
-      ntk_drift: drift,
-    };
+      loss: this.config.loss,
+      scaling: this.scaling,
+      weightDecay: this.config.train.weightDecay,
+      classification: this.data.classification,
+      trainOutputs: this.trainOutputs(),
+      trainTargets: this.data.train.y,
+      testOutputs: this.testOutputs(),
+      testTargets: this.test.n > 0 ? this.data.test.y : this.testOut,
+      params: this.params,
+      initialParams: this.initialParams,
+      ntkDrift: drift,
+    });
   }
 
   /** (a_j, b_j) of the fixed neuron subsample, copied. */
   particles(): ParticleSnapshot {
-    const idx = this.particleNeurons;
-    const D = this.D;
-    const a = new Float64Array(idx.length * D);
-    const b = new Float64Array(idx.length);
-    for (let k = 0; k < idx.length; k++) {
-      const j = idx[k];
-      a.set(this.params.a.subarray(j * D, j * D + D), k * D);
-      b[k] = this.params.b[j];
-    }
-    return { step: this.stepCount, neurons: idx, a, b };
+    return particleSnapshot(this.params, this.particleNeurons, this.stepCount);
   }
+
 }

@@ -146,6 +146,6 @@ export class WasmKernel implements StepKernel {
     const update = this.precision === 'f32' ? this.wasm.updateF32 : this.wasm.updateF64;
     this.heapF64[this.coefPtr / 8] = coef.lr * coef.drive;
     this.heapF64[this.coefPtr / 8 + 1] = 1 - coef.lr * coef.decay;
-    update(x.nPad, x.D, x.x, p.a, p.b, this.rPtr, j0, j1, this.coefPtr, this.gaPtr);
+    update(x.n, x.nPad, x.D, x.x, p.a, p.b, this.rPtr, j0, j1, this.coefPtr, this.gaPtr, 0);
   }
 }

@@ -2,58 +2,108 @@ import { readFileSync } from 'node:fs';
 
 // The few WebAssembly JS-API members used here, typed locally: TypeScript declares the
 // `WebAssembly` namespace only in the DOM lib, which a Node library should not pull in.
-interface WasmMemory {
+export interface WasmMemory {
   readonly buffer: ArrayBuffer;
   grow(deltaPages: number): number;
+}
+/** A shared linear memory: its buffer is a SharedArrayBuffer that every thread can view. */
+export interface SharedWasmMemory {
+  readonly buffer: SharedArrayBuffer;
 }
 type WasmModule = object;
 interface WasmApi {
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: object) => { readonly exports: unknown };
+  Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => SharedWasmMemory;
 }
 const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
+type Forward = (n: number, stride: number, D: number, x: number, a: number, b: number, j0: number, j1: number, blockSize: number, acc: number, out: number, accumulate: number) => void;
+type Update = (n: number, stride: number, D: number, x: number, a: number, b: number, r: number, j0: number, j1: number, coef: number, ga: number, grad: number) => void;
+type ApplyGradients = (D: number, a: number, b: number, grad: number, blocks: number, blockBytes: number, j0: number, j1: number, coef: number) => void;
+
 /**
  * The exports of `wasm/kernels.ts` (AssemblyScript), compiled by `npm run build:wasm` into
- * `wasm-build/kernels.wasm` at the package root. Pointers are byte offsets into `memory`.
+ * `wasm-build/kernels.wasm` (own memory) and `wasm-build/kernels-shared.wasm` (imported shared
+ * memory) at the package root. Pointers are byte offsets into `memory`; signatures and layout
+ * are documented in the AssemblyScript source.
  */
 export interface WasmKernelExports {
   readonly memory: WasmMemory;
-  forwardF32(n: number, nPad: number, D: number, x: number, a: number, b: number, j0: number, j1: number, blockSize: number, acc: number, out: number, accumulate: number): void;
-  forwardF64(n: number, nPad: number, D: number, x: number, a: number, b: number, j0: number, j1: number, blockSize: number, acc: number, out: number, accumulate: number): void;
-  updateF32(nPad: number, D: number, x: number, a: number, b: number, r: number, j0: number, j1: number, coef: number, ga: number): void;
-  updateF64(nPad: number, D: number, x: number, a: number, b: number, r: number, j0: number, j1: number, coef: number, ga: number): void;
+  forwardF32: Forward;
+  forwardF64: Forward;
+  updateF32: Update;
+  updateF64: Update;
+  applyGradientsF32: ApplyGradients;
+  applyGradientsF64: ApplyGradients;
+}
+
+/** The kernels of one precision, picked once so that hot loops do not branch on it. */
+export interface PrecisionKernels {
+  readonly forward: Forward;
+  readonly update: Update;
+  readonly applyGradients: ApplyGradients;
+}
+
+export function kernelsOf(exports: WasmKernelExports, precision: 'f32' | 'f64'): PrecisionKernels {
+  return precision === 'f32'
+    ? { forward: exports.forwardF32, update: exports.updateF32, applyGradients: exports.applyGradientsF32 }
+    : { forward: exports.forwardF64, update: exports.updateF64, applyGradients: exports.applyGradientsF64 };
 }
 
 // src/engine/ and dist/engine/ sit at the same depth, so one relative path serves the sources
 // (tests, tsx) and the build.
 const WASM_URL = new URL('../../wasm-build/kernels.wasm', import.meta.url);
+const SHARED_WASM_URL = new URL('../../wasm-build/kernels-shared.wasm', import.meta.url);
 
-let compiled: WasmModule | null = null;
+const compiled = new Map<string, WasmModule>();
 
-/** The compiled module (compiled once per process, synchronously: Node allows it at any size). */
-export function wasmKernelModule(): WasmModule {
-  if (!compiled) {
+function compile(url: URL): WasmModule {
+  let module = compiled.get(url.href);
+  if (!module) {
     let bytes: Buffer;
     try {
-      bytes = readFileSync(WASM_URL);
+      bytes = readFileSync(url);
     } catch {
-      throw new Error(`the wasm kernels are not built (${WASM_URL.pathname} is missing): run \`npm run build\` first`);
+      throw new Error(`the wasm kernels are not built (${url.pathname} is missing): run \`npm run build\` first`);
     }
-    compiled = new WebAssemblyApi.Module(bytes);
+    // Compiled once per thread, synchronously: Node allows it at any size.
+    module = new WebAssemblyApi.Module(bytes);
+    compiled.set(url.href, module);
   }
-  return compiled;
+  return module;
 }
+
+/** The compiled module with its own memory. */
+export function wasmKernelModule(): WasmModule {
+  return compile(WASM_URL);
+}
+
+const abort = () => {
+  throw new Error('wasm kernel aborted');
+};
 
 /** A fresh instance with its own linear memory. */
 export function instantiateWasmKernels(): WasmKernelExports {
-  const instance = new WebAssemblyApi.Instance(wasmKernelModule(), {
-    env: {
-      abort: () => {
-        throw new Error('wasm kernel aborted');
-      },
-    },
-  });
+  const instance = new WebAssemblyApi.Instance(wasmKernelModule(), { env: { abort } });
+  return instance.exports as unknown as WasmKernelExports;
+}
+
+/** The first byte of a shared memory that the host may lay out: below it is the module's static area. */
+export const SHARED_MEMORY_BASE = 65536;
+const PAGE_BYTES = 65536;
+/** wasm32 addresses 4 GiB at most. */
+export const SHARED_MEMORY_MAX_BYTES = 65536 * PAGE_BYTES;
+
+/** A shared linear memory of at least `bytes` bytes (fixed size: a shared memory never detaches, but other threads would not see it grow). */
+export function createSharedWasmMemory(bytes: number): SharedWasmMemory {
+  const pages = Math.ceil(Math.max(bytes, SHARED_MEMORY_BASE + PAGE_BYTES) / PAGE_BYTES);
+  return new WebAssemblyApi.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+/** An instance of the shared-memory build over `memory`: one per thread, all on the same bytes. */
+export function instantiateSharedWasmKernels(memory: SharedWasmMemory): WasmKernelExports {
+  const instance = new WebAssemblyApi.Instance(compile(SHARED_WASM_URL), { env: { abort, memory } });
   return instance.exports as unknown as WasmKernelExports;
 }
 

@@ -39,7 +39,8 @@ export interface LoadTensorBackendOptions {
   readonly prefer?: 'node' | 'wasm';
 }
 
-interface LoadedBackend {
+/** Internal: a loaded tfjs namespace with what it is. */
+export interface LoadedBackend {
   readonly tf: TfNamespace;
   readonly info: TensorBackendInfo;
 }
@@ -130,6 +131,14 @@ export function loadTensorBackend(options?: LoadTensorBackendOptions): Promise<T
 /** The backend loaded by {@link loadTensorBackend}, or null before (or while) it loads. */
 export function tensorBackendInfo(): TensorBackendInfo | null {
   return loaded?.info ?? null;
+}
+
+/**
+ * Internal: the loaded tfjs namespace and its info, or null before {@link loadTensorBackend}
+ * has finished — for synchronous callers (the tfjs step kernel), which cannot await a load.
+ */
+export function loadedTensorRuntime(): LoadedBackend | null {
+  return loaded;
 }
 
 /** Internal: the loaded tfjs namespace and its info, loading the default backend if needed. */
