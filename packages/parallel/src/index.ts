@@ -4,4 +4,4 @@
  *
  * @packageDocumentation
  */
-export {};
+export { ShardedSimulation, type ShardedBackendInfo, type ShardedSimulationOptions } from './shard/index.js';

@@ -1,0 +1,84 @@
+import { InvalidInputError, SHARED_MEMORY_BASE, SHARED_MEMORY_MAX_BYTES, type Precision } from '@mflab/core';
+import type { InputSetLayout, ShardLayout, WorkerScratch } from './protocol.js';
+
+/** Every buffer starts on a 16-byte boundary (v128 loads). */
+const ALIGN = 16;
+/** Sample counts are padded to the f32 SIMD width (a multiple of the f64 one). */
+export const SAMPLE_ALIGN = 4;
+
+export const padSamples = (n: number) => Math.max(SAMPLE_ALIGN, Math.ceil(n / SAMPLE_ALIGN) * SAMPLE_ALIGN);
+
+export interface LayoutRequest {
+  precision: Precision;
+  m: number;
+  D: number;
+  nTrain: number;
+  nTest: number;
+  blockSize: number;
+  /** 0: the update is not data-sharded. */
+  sampleBlockSize: number;
+  centered: boolean;
+  workers: number;
+}
+
+/** Lays out the shared memory of a sharded run (see ShardLayout); throws if it exceeds wasm32's 4 GiB. */
+export function planLayout(req: LayoutRequest): ShardLayout {
+  const S = req.precision === 'f32' ? 4 : 8;
+  let top = SHARED_MEMORY_BASE;
+  const take = (bytes: number) => {
+    const at = top;
+    top += Math.ceil(bytes / ALIGN) * ALIGN;
+    return at;
+  };
+  const inputSet = (n: number): InputSetLayout => {
+    const nPad = padSamples(n);
+    return { n, nPad, x: take(req.D * nPad * S), outputs: take(nPad * 8), centering: req.centered ? take(nPad * 8) : 0 };
+  };
+  const { m, D, blockSize } = req;
+  const blocks = Math.ceil(m / blockSize);
+  const train = inputSet(req.nTrain);
+  const test = req.nTest > 0 ? inputSet(req.nTest) : null;
+  const nPadMax = Math.max(train.nPad, test?.nPad ?? 0);
+  const a = take(m * D * S);
+  const b = take(m * S);
+  const a0 = take(m * D * S);
+  const b0 = take(m * S);
+  const y = take(train.nPad * 8);
+  const residuals = take(train.nPad * S);
+  const partialsStride = nPadMax * 8;
+  const partials = take(blocks * partialsStride);
+  const sampleBlocks = req.sampleBlockSize > 0 ? Math.ceil(req.nTrain / req.sampleBlockSize) : 0;
+  const gradients = sampleBlocks > 0 ? take(sampleBlocks * m * (D + 1) * 8) : 0;
+  const scratch: WorkerScratch[] = [];
+  for (let w = 0; w < req.workers; w++) scratch.push({ acc: take(nPadMax * S), ga: take(4 * D * 16), coef: take(16) });
+  if (top > SHARED_MEMORY_MAX_BYTES) {
+    const gib = (top / 2 ** 30).toFixed(1);
+    throw new InvalidInputError(
+      'model.width',
+      `a sharded run of this size needs ${gib} GiB of shared memory, more than the 4 GiB a wasm32 memory can address; use fewer neurons or samples, a larger blockSize, or f32`,
+    );
+  }
+  return {
+    precision: req.precision,
+    bytesPerValue: S,
+    m,
+    D,
+    blockSize,
+    blocks,
+    train,
+    test,
+    a,
+    b,
+    a0,
+    b0,
+    y,
+    residuals,
+    partials,
+    partialsStride,
+    sampleBlockSize: req.sampleBlockSize,
+    sampleBlocks,
+    gradients,
+    scratch,
+    totalBytes: top,
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * The shard protocol: what the main thread and the shard workers agree on. Everything a step
+ * touches lives in one shared wasm memory (a SharedArrayBuffer) laid out by `ShardLayout`; the
+ * workers are driven through comlink with the typed `ShardWorkerApi`, and inside a call they
+ * move in lockstep through Atomics barriers on a small shared control buffer — so `step(k)`
+ * costs one round trip per call, not per step.
+ */
+import type { LossName, Precision, SharedWasmMemory } from '@mflab/core';
+
+/** One input set (x̃ stored D × nPad sample-minor, as the wasm kernels expect) and its f64 vectors. */
+export interface InputSetLayout {
+  readonly n: number;
+  /** Row stride of x̃ in values: n rounded up to a multiple of 4 (the f32 SIMD width). */
+  readonly nPad: number;
+  /** Byte offsets in the shared memory. */
+  readonly x: number;
+  /** f on this set (f64, nPad), written by the reduce phase. */
+  readonly outputs: number;
+  /** f_{w(0)} on this set (f64) when the model is centered, else 0. */
+  readonly centering: number;
+}
+
+/** The scratch one worker owns (the wasm kernels' accumulators and coefficients). */
+export interface WorkerScratch {
+  /** nPad values of T: a block's partial sums. */
+  readonly acc: number;
+  /** 4·D v128: the update's gradient accumulators. */
+  readonly ga: number;
+  /** Two f64: η κγs and 1 − ηλ (read by the kernels from memory: no boxed doubles per call). */
+  readonly coef: number;
+}
+
+/**
+ * Where everything sits in the shared memory (byte offsets). Pure data: built by the main
+ * thread, posted to every worker with the memory.
+ */
+export interface ShardLayout {
+  readonly precision: Precision;
+  readonly bytesPerValue: 4 | 8;
+  readonly m: number;
+  readonly D: number;
+  /** Neurons per block: within a block partial outputs are summed in T, across blocks in f64 in block order. */
+  readonly blockSize: number;
+  readonly blocks: number;
+  readonly train: InputSetLayout;
+  readonly test: InputSetLayout | null;
+  /** w(t): a (m × D) and b (m) in T. */
+  readonly a: number;
+  readonly b: number;
+  /** w(0), same layout. */
+  readonly a0: number;
+  readonly b0: number;
+  /** Targets y of the training set (f64, n). */
+  readonly y: number;
+  /** Residuals r of the training set in T (nPad, zero padding). */
+  readonly residuals: number;
+  /** Partial outputs P[block][i] (f64, blocks × nPadMax). */
+  readonly partials: number;
+  readonly partialsStride: number;
+  /** Samples per data shard block, or 0 when the update is not data-sharded. */
+  readonly sampleBlockSize: number;
+  readonly sampleBlocks: number;
+  /** Per-sample-block gradient sums G[s][j][0..D] (f64), when data-sharded, else 0. */
+  readonly gradients: number;
+  readonly scratch: readonly WorkerScratch[];
+  readonly totalBytes: number;
+}
+
+/** The step's math constants (eq. 1–3). */
+export interface StepConstants {
+  readonly loss: LossName;
+  /** s of eq. (1). */
+  readonly s: number;
+  readonly lr: number;
+  /** κγs */
+  readonly drive: number;
+  readonly decay: number;
+  readonly centered: boolean;
+}
+
+/** What `init` gives a worker. */
+export interface ShardSetup {
+  readonly memory: SharedWasmMemory;
+  /** Int32 control words: see CONTROL below. */
+  readonly control: SharedArrayBuffer;
+  readonly layout: ShardLayout;
+  readonly constants: StepConstants;
+  readonly workerIndex: number;
+  readonly workerCount: number;
+  /** Spin iterations before a barrier sleeps in Atomics.wait (0 when threads outnumber cores). */
+  readonly spin: number;
+}
+
+/** Indices into the Int32 control buffer. */
+export const CONTROL = {
+  /** Workers arrived at the current barrier. */
+  arrived: 0,
+  /** Barrier generation: bumped by the last arrival, waited on by the others. */
+  generation: 1,
+  /** Non-zero: a worker died or the run was disposed; every barrier throws. */
+  abort: 2,
+  length: 4,
+} as const;
+
+export type InputSetName = 'train' | 'test';
+export type ParamsName = 'current' | 'initial';
+
+/** The typed API every shard worker exposes over comlink. All calls are made on every worker at once. */
+export interface ShardWorkerApi {
+  /** Instantiates the shared-memory wasm kernels over `setup.memory` and computes this worker's work split. */
+  init(setup: ShardSetup): void;
+  /** Runs `count` full-batch GD steps (eq. 3) in lockstep with the other workers. */
+  step(count: number): void;
+  /**
+   * Forward pass of `params` on `set`: f = s Σ_blocks P (block order), minus f_{w(0)} when centered
+   * and `into` is 'outputs'; written to the set's `outputs` (or `centering`) vector.
+   */
+  evaluate(set: InputSetName, params: ParamsName, into: 'outputs' | 'centering'): void;
+}
