@@ -5,3 +5,25 @@
  * @packageDocumentation
  */
 export { ShardedSimulation, type ShardedBackendInfo, type ShardedSimulationOptions } from './shard/index.js';
+export {
+  DEFAULT_LARGE_TASK_COST,
+  SIMULATION_TASK_MODULE,
+  SweepExecutor,
+  simulationTaskCost,
+  stopOnSigint,
+  type RunningTaskProgress,
+  type SignalStop,
+  type SimulationTaskInput,
+  type SimulationTaskResult,
+  type SweepExecutorOptions,
+  type SweepOutcome,
+  type SweepProgress,
+  type SweepResourceLimits,
+  type SweepRunOptions,
+  type SweepStatus,
+  type SweepTask,
+  type TaskContext,
+  type TaskFunction,
+  type TaskProgressDetail,
+  type TaskResult,
+} from './sweep/index.js';

@@ -1,0 +1,82 @@
+/**
+ * The built-in task module: one core `Simulation` per task, from a config and a data spec, run to
+ * the end with `runSimulation`; it returns the last logged row. It serves the benchmark and any
+ * sweep that needs only final observables; the app supplies its own module that also writes the
+ * trajectory to the store.
+ *
+ * Runs single-threaded for now: `context.threads` > 1 (a large task) will shard the run once the
+ * partitioner (../shard/) is in; until then a large task runs alone on one thread.
+ */
+import {
+  InvalidInputError,
+  Simulation,
+  loadDataset,
+  resolveDataSpec,
+  resolveSimulationConfig,
+  runSimulation,
+  type BackendInfo,
+  type DataSpec,
+  type ObservableRow,
+  type SimulationConfigInput,
+} from '@mflab/core';
+import type { TaskContext, TaskResult } from './types.js';
+
+export interface SimulationTaskInput {
+  /** The run's config (ARCHITECTURE.md §6 keys seed, model, loss, train, log). */
+  config: SimulationConfigInput;
+  /** The `data` section; files (csv/arrow) are read inside the pool thread. */
+  data: DataSpec;
+  /** Seed of the data draw (default: `config.seed`, as the CLI does with one `seed` key). */
+  dataSeed?: number;
+}
+
+export interface SimulationTaskResult extends TaskResult {
+  /** Steps completed. */
+  steps: number;
+  /** The last logged row (every observable of ARCHITECTURE.md §1). */
+  final: ObservableRow;
+  backend: BackendInfo;
+}
+
+const INPUT_KEYS = ['config', 'data', 'dataSeed'];
+
+function checkInput(input: unknown): SimulationTaskInput {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InvalidInputError('input', `expected { config, data, dataSeed? }, got ${String(input)}`);
+  }
+  for (const key of Object.keys(input)) {
+    if (!INPUT_KEYS.includes(key)) throw new InvalidInputError(`input.${key}`, `unknown key; allowed keys are ${INPUT_KEYS.join(', ')}`);
+  }
+  return input as SimulationTaskInput;
+}
+
+/**
+ * The task's cost in pairs·steps (see `SweepTask.cost`): n·m·steps, with n the SGD batch size
+ * when there is one. For file data, n is the spec's (a guess: the file decides). Validates the
+ * config and data spec, so a bad grid cell fails before the sweep starts.
+ */
+export function simulationTaskCost(input: SimulationTaskInput): number {
+  const { config, data } = checkInput(input);
+  const resolved = resolveSimulationConfig(config);
+  const n = resolved.train.integrator === 'sgd' && resolved.train.batchSize !== null ? resolved.train.batchSize : resolveDataSpec(data).n;
+  return n * resolved.model.width * resolved.train.steps;
+}
+
+export default async function runSimulationTask(input: unknown, context: TaskContext): Promise<SimulationTaskResult> {
+  const { config, data, dataSeed } = checkInput(input);
+  const resolved = resolveSimulationConfig(config);
+  const split = await loadDataset(data, dataSeed ?? resolved.seed);
+  const sim = new Simulation(resolved, split);
+  const total = resolved.train.steps;
+  const result = runSimulation(sim, {
+    onMetrics: (row) => context.reportProgress(total > 0 ? row.step / total : 1, { step: row.step, objective: row.objective }),
+    shouldStop: () => context.shouldStop(),
+  });
+  return {
+    status: result.status,
+    ...(result.reason !== undefined ? { reason: result.reason } : {}),
+    steps: result.step,
+    final: result.last,
+    backend: sim.backendInfo,
+  };
+}
