@@ -44,6 +44,15 @@ describe('the simulation task', () => {
   });
   afterAll(() => executor.close());
 
+  it('shards a large task over every thread and still gives the direct run\'s rows bitwise', async () => {
+    const input: SimulationTaskInput = { config: { seed: 6, model: { width: 600 }, train: { steps: 30, lr: 0.5, precision: 'f32', backend: 'wasm' }, log: { every: 10 } }, data: teacher };
+    const [outcome] = await executor.run<SimulationTaskInput, SimulationTaskResult>([{ id: 'large', input, cost: Number.MAX_SAFE_INTEGER }]);
+    expect(outcome.status).toBe('done');
+    expect(outcome.threads).toBe(2);
+    expect(outcome.result?.backend).toMatchObject({ backend: 'wasm', workers: 2 });
+    expectBitwiseEqual(outcome.result?.final as ObservableRow, directRun(input).last);
+  });
+
   it('gives bitwise the rows of the same runs made directly in this process', async () => {
     const names = Object.keys(RUNS);
     const reports: SweepProgress[] = [];

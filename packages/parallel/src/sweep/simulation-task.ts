@@ -4,8 +4,8 @@
  * sweep that needs only final observables; the app supplies its own module that also writes the
  * trajectory to the store.
  *
- * Runs single-threaded for now: `context.threads` > 1 (a large task) will shard the run once the
- * partitioner (../shard/) is in; until then a large task runs alone on one thread.
+ * A large task (given `context.threads` > 1) running full-batch GD on the wasm kernels is sharded
+ * over that many threads by the partitioner (../shard/): the same rows, bitwise, sooner.
  */
 import {
   InvalidInputError,
@@ -14,11 +14,13 @@ import {
   resolveDataSpec,
   resolveSimulationConfig,
   runSimulation,
+  runSimulationAsync,
   type BackendInfo,
   type DataSpec,
   type ObservableRow,
   type SimulationConfigInput,
 } from '@mflab/core';
+import { ShardedSimulation, type ShardedBackendInfo } from '../shard/index.js';
 import type { TaskContext, TaskResult } from './types.js';
 
 export interface SimulationTaskInput {
@@ -35,7 +37,7 @@ export interface SimulationTaskResult extends TaskResult {
   steps: number;
   /** The last logged row (every observable of ARCHITECTURE.md §1). */
   final: ObservableRow;
-  backend: BackendInfo;
+  backend: BackendInfo | ShardedBackendInfo;
 }
 
 const INPUT_KEYS = ['config', 'data', 'dataSeed'];
@@ -66,17 +68,32 @@ export default async function runSimulationTask(input: unknown, context: TaskCon
   const { config, data, dataSeed } = checkInput(input);
   const resolved = resolveSimulationConfig(config);
   const split = await loadDataset(data, dataSeed ?? resolved.seed);
-  const sim = new Simulation(resolved, split);
   const total = resolved.train.steps;
-  const result = runSimulation(sim, {
-    onMetrics: (row) => context.reportProgress(total > 0 ? row.step / total : 1, { step: row.step, objective: row.objective }),
+  const callbacks = {
+    onMetrics: (row: ObservableRow) => context.reportProgress(total > 0 ? row.step / total : 1, { step: row.step, objective: row.objective }),
     shouldStop: () => context.shouldStop(),
-  });
+  };
+  const { train } = resolved;
+  let result;
+  let backend: BackendInfo | ShardedBackendInfo;
+  if (context.threads > 1 && train.integrator === 'gd' && (train.backend === 'auto' || train.backend === 'wasm')) {
+    const sharded = await ShardedSimulation.create(resolved, split, { workers: context.threads });
+    try {
+      result = await runSimulationAsync(sharded, callbacks);
+      backend = sharded.backendInfo;
+    } finally {
+      await sharded.dispose();
+    }
+  } else {
+    const sim = new Simulation(resolved, split);
+    result = runSimulation(sim, callbacks);
+    backend = sim.backendInfo;
+  }
   return {
     status: result.status,
     ...(result.reason !== undefined ? { reason: result.reason } : {}),
     steps: result.step,
     final: result.last,
-    backend: sim.backendInfo,
+    backend,
   };
 }
