@@ -1,0 +1,90 @@
+/**
+ * Sweep grids: `grid: { "model.width": [64, 256], seed: "0..9" }` — each key a config path, each
+ * value a list (a string "a..b" expands to the integers a…b). The runs are the cartesian product,
+ * first key outermost; each is validated as a full config, and a bad value is reported as
+ * `grid.<key>[i]`.
+ */
+import type { AppConfig } from './schema.js';
+import { ConfigError, allowedKeys, validateConfig } from './validate.js';
+
+export type GridValue = number | string | boolean;
+
+export interface GridCell {
+  /** The swept keys of this run, in grid order (its hive directory name). */
+  readonly keys: Record<string, GridValue>;
+  readonly config: AppConfig;
+}
+
+const RANGE = /^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$/;
+const MAX_RUNS = 100_000;
+
+/** The values of one axis, with "a..b" ranges expanded. */
+export function expandAxis(key: string, values: readonly GridValue[], source?: string): GridValue[] {
+  const out: GridValue[] = [];
+  values.forEach((v, i) => {
+    const range = typeof v === 'string' ? RANGE.exec(v) : null;
+    if (!range) return void out.push(v);
+    const [a, b] = [Number(range[1]), Number(range[2])];
+    if (b < a) throw new ConfigError(`grid.${key}[${i}]`, `the range "${v}" is empty (write "low..high")`, source);
+    if (b - a >= MAX_RUNS) throw new ConfigError(`grid.${key}[${i}]`, `the range "${v}" has more than ${MAX_RUNS} values`, source);
+    for (let x = a; x <= b; x++) out.push(x);
+  });
+  return out;
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let obj = target;
+  for (const key of path.slice(0, -1)) {
+    const next = obj[key];
+    if (next === undefined || next === null) obj = obj[key] = {};
+    else if (typeof next === 'object' && !Array.isArray(next)) obj = next as Record<string, unknown>;
+    else return;
+  }
+  obj[path[path.length - 1]] = value;
+}
+
+/** Expands `raw.grid` over the rest of `raw` (the base config). Without a grid: one cell with no keys. */
+export function expandGrid(raw: Record<string, unknown>, source?: string): GridCell[] {
+  const { grid, ...base } = raw;
+  const gridIn = (grid ?? {}) as Record<string, GridValue[]>;
+  // The grid's own shape is checked by the schema (validateConfig on the raw input).
+  validateConfig(raw, source);
+  const axes: [string, GridValue[]][] = [];
+  for (const [key, values] of Object.entries(gridIn)) {
+    const path = key.split('.');
+    const parent = allowedKeys(path.slice(0, -1));
+    if (key === 'grid' || !parent.includes(path[path.length - 1])) {
+      throw new ConfigError(`grid.${key}`, `not a config key; sweepable keys are config paths such as model.width, seed, train.weightDecay, data.n`, source);
+    }
+    axes.push([key, expandAxis(key, values, source)]);
+  }
+  const total = axes.reduce((p, [, v]) => p * v.length, 1);
+  if (total > MAX_RUNS) throw new ConfigError('grid', `the grid has ${total} runs; at most ${MAX_RUNS}`, source);
+  const cells: GridCell[] = [];
+  const index = new Array<number>(axes.length).fill(0);
+  for (let c = 0; c < total; c++) {
+    const keys: Record<string, GridValue> = {};
+    const cellRaw = structuredClone(base) as Record<string, unknown>;
+    axes.forEach(([key, values], a) => {
+      keys[key] = values[index[a]];
+      setPath(cellRaw, key.split('.'), values[index[a]]);
+    });
+    let config: AppConfig;
+    try {
+      config = validateConfig(cellRaw, source);
+    } catch (error) {
+      if (error instanceof ConfigError && error.field in keys) {
+        const a = axes.findIndex(([key]) => key === error.field);
+        const i = gridIn[error.field].indexOf(keys[error.field]);
+        throw new ConfigError(`grid.${error.field}[${i >= 0 ? i : index[a]}]`, error.detail, source);
+      }
+      throw error;
+    }
+    cells.push({ keys, config });
+    for (let a = axes.length - 1; a >= 0; a--) {
+      if (++index[a] < axes[a][1].length) break;
+      index[a] = 0;
+    }
+  }
+  return cells;
+}

@@ -1,0 +1,95 @@
+/**
+ * The config schema (ARCHITECTURE.md §6), in zod: the one place where every key, its type, its
+ * allowed values and its default are declared (`mflab run --print-config` prints the result).
+ * The defaults are core's own constants, so the library and the CLI cannot disagree. Every
+ * object is strict: a misspelt key is an error, never a silently ignored setting.
+ */
+import { z } from 'zod';
+import { DATA_DEFAULTS, DATA_KINDS, DEFAULT_INIT, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, INIT_KINDS, LOSSES, PARAMETERIZATIONS } from '@mflab/core';
+
+const int = (min: number) => z.number().int().min(min);
+const positive = () => z.number().positive();
+const finite = () => z.number().refine(Number.isFinite, 'expected a finite number');
+const nonNegative = () => z.number().min(0);
+const oneOf = <T extends string>(values: readonly T[]) => z.enum(values as [T, ...T[]]);
+
+export const dataSchema = z.strictObject({
+  kind: oneOf(DATA_KINDS).default(DATA_DEFAULTS.kind),
+  /** csv/arrow: the file (relative paths resolve against the config file's directory). */
+  path: z.string().min(1).optional(),
+  d: int(1).optional(),
+  n: int(1).default(DATA_DEFAULTS.n),
+  nTest: int(0).default(DATA_DEFAULTS.nTest),
+  teacherWidth: int(1).default(DATA_DEFAULTS.teacherWidth),
+  sphere: z.boolean().default(DATA_DEFAULTS.sphere),
+  outputScale: finite().default(DATA_DEFAULTS.outputScale),
+  labelNoise: nonNegative().default(DATA_DEFAULTS.labelNoise),
+  k: int(1).default(DATA_DEFAULTS.k),
+  /** Default depends on the kind (see @mflab/core's DataSpec). */
+  spread: positive().optional(),
+  separation: nonNegative().default(DATA_DEFAULTS.separation),
+  /** Seed of the data draws (default 0), apart from the top-level seed (init, SGD batches): a seed sweep then varies the network, not the data. */
+  seed: int(0).default(0),
+});
+
+export const initSchema = z.strictObject({
+  kind: oneOf(INIT_KINDS).default(DEFAULT_INIT.kind),
+  scale: nonNegative().default(DEFAULT_INIT.scale),
+  symmetric: z.boolean().default(DEFAULT_INIT.symmetric),
+  sigmaA: nonNegative().default(DEFAULT_INIT.sigmaA),
+  sigmaB: nonNegative().default(DEFAULT_INIT.sigmaB),
+});
+
+export const modelSchema = z.strictObject({
+  width: int(1).default(DEFAULT_MODEL.width),
+  parameterization: oneOf(PARAMETERIZATIONS).default(DEFAULT_MODEL.parameterization),
+  alpha: positive().default(DEFAULT_MODEL.alpha),
+  bias: z.boolean().default(DEFAULT_MODEL.bias),
+  centered: z.boolean().default(DEFAULT_MODEL.centered),
+  init: initSchema.prefault({}),
+});
+
+export const trainSchema = z.strictObject({
+  steps: int(0).default(DEFAULT_TRAIN.steps),
+  lr: positive().default(DEFAULT_TRAIN.lr),
+  weightDecay: nonNegative().default(DEFAULT_TRAIN.weightDecay),
+  integrator: oneOf(['gd', 'sgd'] as const).default(DEFAULT_TRAIN.integrator),
+  batchSize: int(1).nullable().default(DEFAULT_TRAIN.batchSize),
+  precision: oneOf(['f32', 'f64'] as const).default(DEFAULT_TRAIN.precision),
+  backend: oneOf(['auto', 'wasm', 'tfjs', 'reference'] as const).default(DEFAULT_TRAIN.backend),
+  /** A run whose training risk exceeds this (or is not finite) is stopped and marked diverged. */
+  maxRisk: positive().default(1e6),
+});
+
+export const logSchema = z.strictObject({
+  every: int(1).default(DEFAULT_LOG.every),
+  particles: z
+    .strictObject({ every: int(0).default(DEFAULT_LOG.particles.every), count: int(0).default(DEFAULT_LOG.particles.count) })
+    .prefault({}),
+  ntk: z.strictObject({ every: int(0).default(DEFAULT_LOG.ntk.every), probe: int(1).default(DEFAULT_LOG.ntk.probe) }).prefault({}),
+  /** Checkpoint (full state, for resume) every this many steps; 0: only at the end. */
+  checkpointEvery: int(0).default(1000),
+});
+
+/** A grid axis: a non-empty list of values, where a string "a..b" expands to the integers a, a+1, …, b. */
+const gridValue = z.union([z.number(), z.string(), z.boolean()]);
+export const gridSchema = z.record(z.string().min(1), z.array(gridValue).min(1));
+
+export const configSchema = z.strictObject({
+  /** A short name: the default output directory is mflab-out/<name>. */
+  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected letters, digits, ".", "_" or "-"').optional(),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  seed: int(0).default(0),
+  data: dataSchema.prefault({}),
+  model: modelSchema.prefault({}),
+  loss: oneOf(LOSSES).default('square'),
+  train: trainSchema.prefault({}),
+  log: logSchema.prefault({}),
+  /** `mflab sweep` only: config key paths → lists of values. */
+  grid: gridSchema.optional(),
+});
+
+/** A config with every default filled in. */
+export type AppConfig = z.output<typeof configSchema>;
+export type AppConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,136 @@
+/**
+ * Config validation: zod's schema first (types, allowed values, unknown keys), then core's own
+ * checks of what depends on several fields (a symmetric init needs an even width, a file data
+ * kind needs a path, ...). Every failure is one `ConfigError`: the path of the field, the value
+ * and what is allowed — the CLI prints its message and exits 2.
+ */
+import { InvalidInputError, resolveDataSpec, resolveSimulationConfig, type DataSpec, type SimulationConfig, type SimulationConfigInput } from '@mflab/core';
+import { z } from 'zod';
+import { configSchema, type AppConfig } from './schema.js';
+
+export class ConfigError extends Error {
+  constructor(
+    /** Dotted path of the offending field (`model.width`, `grid.seed[2]`), or `config`. */
+    readonly field: string,
+    readonly detail: string,
+    /** Where the config came from (a file path), when known. */
+    readonly source?: string,
+  ) {
+    super(`${source ? `${source}: ` : ''}${field}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type PathKey = PropertyKey;
+
+const show = (value: unknown): string => {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+};
+
+const fieldName = (path: readonly PathKey[]): string =>
+  path.length === 0 ? 'config' : path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i > 0 ? '.' : ''}${String(k)}`)).join('');
+
+function valueAt(input: unknown, path: readonly PathKey[]): unknown {
+  let v = input;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+/** The keys an object schema allows at `path` (for "unknown key" messages). */
+export function allowedKeys(path: readonly PathKey[]): string[] {
+  let schema: z.ZodType = configSchema;
+  for (const key of path) {
+    schema = unwrap(schema);
+    if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodType>)[String(key)];
+    else return [];
+    if (!schema) return [];
+  }
+  schema = unwrap(schema);
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let s = schema;
+  for (let k = 0; k < 8; k++) {
+    if (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
+    else break;
+  }
+  return s;
+}
+
+const EXPECTED: Record<string, string> = { int: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false', object: 'an object', array: 'a list', record: 'an object' };
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): [string, string] {
+  const value = valueAt(input, issue.path);
+  const got = `got ${show(value)}`;
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const key = issue.keys[0];
+      const allowed = allowedKeys(issue.path);
+      return [fieldName([...issue.path, key]), `unknown key${allowed.length ? `; allowed keys are ${allowed.join(', ')}` : ''}`];
+    }
+    case 'invalid_type':
+      if (value === undefined) return [fieldName(issue.path), `is required (${EXPECTED[issue.expected] ?? issue.expected})`];
+      return [fieldName(issue.path), `expected ${EXPECTED[issue.expected] ?? issue.expected}, ${got}`];
+    case 'invalid_value':
+      return [fieldName(issue.path), `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, ${got}`];
+    case 'too_small': {
+      if (issue.origin === 'array') return [fieldName(issue.path), `expected a non-empty list, ${got}`];
+      if (issue.origin === 'string') return [fieldName(issue.path), `expected a non-empty string, ${got}`];
+      const op = issue.inclusive ? '≥' : '>';
+      return [fieldName(issue.path), `expected a number ${op} ${String(issue.minimum)}, ${got}`];
+    }
+    case 'too_big':
+      return [fieldName(issue.path), `expected a number ${issue.inclusive ? '≤' : '<'} ${String(issue.maximum)}, ${got}`];
+    case 'invalid_union':
+      return [fieldName(issue.path), `expected a number, a string or true/false, ${got}`];
+    default:
+      return [fieldName(issue.path), `${issue.message}, ${got}`];
+  }
+}
+
+/** Splits an app config into what core's resolvers take. */
+export function coreConfigOf(config: AppConfig): SimulationConfigInput {
+  const { maxRisk: _maxRisk, ...train } = config.train;
+  const { checkpointEvery: _checkpointEvery, ...log } = config.log;
+  return { seed: config.seed, model: config.model, loss: config.loss, train, log };
+}
+
+export function dataSpecOf(config: AppConfig): DataSpec {
+  const { seed: _seed, ...spec } = config.data;
+  return spec;
+}
+
+/** Validates a parsed config object; returns it with every default filled in. */
+export function validateConfig(input: unknown, source?: string): AppConfig {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new ConfigError('config', `expected a mapping of keys (seed, data, model, loss, train, log, grid), got ${show(input)}`, source);
+  }
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    const issues = parsed.error.issues;
+    const [field, detail] = describeIssue(issues[0], input);
+    throw new ConfigError(field, issues.length > 1 ? `${detail} (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : detail, source);
+  }
+  checkWithCore(parsed.data, source);
+  return parsed.data;
+}
+
+/** Core's cross-field checks, with its errors turned into ConfigErrors. */
+export function checkWithCore(config: AppConfig, source?: string): SimulationConfig {
+  try {
+    resolveDataSpec(dataSpecOf(config));
+    return resolveSimulationConfig(coreConfigOf(config));
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new ConfigError(error.field, error.message.slice(error.field.length + 2), source);
+    throw error;
+  }
+}

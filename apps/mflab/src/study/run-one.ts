@@ -1,0 +1,186 @@
+/**
+ * One run, start to finish: data, engine (core's single-thread `Simulation`, or the sharded
+ * engine of @mflab/parallel when the run is given several threads), the store's streams and
+ * checkpoints, divergence, interruption and resume. Everything a researcher needs to trust a
+ * run lands in its directory: run.json (config, status, error, backend, versions, timings),
+ * metrics.arrows, particles.arrows, checkpoint.arrow and outputs.arrow.
+ */
+import { join } from 'node:path';
+import { Field, Float64, Int32, Schema, makeData, Table, RecordBatch, Struct, tableToIPC } from 'apache-arrow';
+import {
+  InvalidInputError,
+  OBSERVABLE_COLUMNS,
+  Simulation,
+  kernelShapeOf,
+  loadDataset,
+  prepareKernel,
+  resolveSimulationConfig,
+  runSimulationAsync,
+  type DataSplit,
+  type NetworkParams,
+  type ObservableRow,
+  type RunResult,
+  type SteppedModel,
+} from '@mflab/core';
+import { ShardedSimulation } from '@mflab/parallel';
+import { TrajectoryWriter, readCheckpoint, writeFileAtomic, writeRunInfo, type RunInfo, type StoredCheckpoint } from '@mflab/store';
+import type { AppConfig } from '../config/schema.js';
+import { coreConfigOf, dataSpecOf } from '../config/validate.js';
+import { packageVersions } from './versions.js';
+
+/** Observable columns after step and time (the store's metrics schema). */
+export const METRIC_COLUMNS = OBSERVABLE_COLUMNS.filter((c) => c !== 'step' && c !== 'time');
+
+/** Below this many pairs (n·m) a step takes well under a millisecond and threads only add synchronisation. */
+export const SHARD_MIN_PAIRS = 1 << 18;
+
+export interface RunRequest {
+  config: AppConfig;
+  dir: string;
+  /** Threads this run may use (default 1). */
+  threads?: number;
+  /** Continue from the directory's checkpoint when there is one. */
+  resume?: boolean;
+  shouldStop?: () => boolean;
+  onProgress?: (step: number, total: number, row: ObservableRow) => void;
+}
+
+export type RunOutcomeStatus = 'done' | 'diverged' | 'stopped';
+
+export interface RunOutcome {
+  status: RunOutcomeStatus;
+  step: number;
+  reason?: string;
+  final: ObservableRow;
+  backend: string;
+  seconds: number;
+  resumedFrom: number | null;
+}
+
+/** What a run needs of an engine: both core's `Simulation` and the sharded engine provide it. */
+interface RunEngine extends SteppedModel {
+  readonly params: NetworkParams;
+  readonly initialParams: NetworkParams;
+  testOutputs(): Float64Array | Promise<Float64Array>;
+}
+
+/** Which engine a run gets: sharded only when it has threads, runs full-batch GD on wasm, and is big enough. */
+export function usesShardedEngine(config: AppConfig, data: DataSplit, threads: number): boolean {
+  const { train } = config;
+  return threads > 1 && train.integrator === 'gd' && (train.backend === 'auto' || train.backend === 'wasm') && data.train.n * config.model.width >= SHARD_MIN_PAIRS;
+}
+
+export async function executeRun(request: RunRequest): Promise<RunOutcome> {
+  const { config, dir } = request;
+  const started = performance.now();
+  const versions = packageVersions();
+  const coreConfig = resolveSimulationConfig(coreConfigOf(config));
+  const info: RunInfo = { config, seed: config.seed, status: 'running', error: null, backend: null, precision: config.train.precision, versions, timings: {} };
+  writeRunInfo(dir, info);
+  let writer: TrajectoryWriter | null = null;
+  let engine: RunEngine | null = null;
+  let sharded: ShardedSimulation | null = null;
+  try {
+    const data = await loadDataset(dataSpecOf(config), config.data.seed);
+    const checkpoint: StoredCheckpoint | null = request.resume ? readCheckpoint(dir) : null;
+    const resumeOptions = checkpoint ? { initialParams: checkpoint.initialParams, params: checkpoint.params, startStep: checkpoint.step } : {};
+    const threads = request.threads ?? 1;
+    let backend: string;
+    if (usesShardedEngine(config, data, threads)) {
+      sharded = await ShardedSimulation.create(coreConfig, data, { workers: threads, ...resumeOptions });
+      engine = sharded;
+      const b = sharded.backendInfo;
+      backend = `${b.backend}/${b.precision}, ${b.workers} threads (sharded, block ${b.blockSize})`;
+    } else {
+      const kernel = await prepareKernel(coreConfig, kernelShapeOf(coreConfig, data));
+      const sim = new Simulation(coreConfig, data, { kernel, ...resumeOptions });
+      engine = sim;
+      const b = sim.backendInfo;
+      backend = `${b.backend}/${b.precision}${b.tensorBackend ? ` (${b.tensorBackend})` : ''}, 1 thread`;
+    }
+    info.backend = backend;
+    writeRunInfo(dir, info);
+    const D = engine.params.D;
+    writer = TrajectoryWriter.open({
+      dir,
+      observables: METRIC_COLUMNS,
+      precision: config.train.precision,
+      particleDimension: config.log.particles.every > 0 && config.log.particles.count > 0 ? D : undefined,
+      config,
+      versions,
+      resumeFrom: checkpoint,
+    });
+    const resumeStep = checkpoint?.step ?? -1;
+    const total = config.train.steps;
+    const every = config.log.checkpointEvery;
+    let nextCheckpoint = every > 0 ? (Math.floor(Math.max(resumeStep, 0) / every) + 1) * every : Infinity;
+    let tooLarge: string | null = null;
+    const run = engine;
+    const w = writer;
+    const result: RunResult = await runSimulationAsync(run, {
+      onMetrics: (row) => {
+        // On resume the checkpoint's own step is already on disk.
+        if (row.step > resumeStep) w.logMetrics(row.step, row.time, row as unknown as Record<string, number>);
+        if (row.risk_train > config.train.maxRisk) tooLarge = `risk_train ${row.risk_train.toExponential(3)} exceeded train.maxRisk = ${config.train.maxRisk} at step ${row.step}`;
+        if (row.step >= nextCheckpoint && row.step < total) {
+          w.checkpoint({ step: row.step, params: run.params, initialParams: run.initialParams });
+          nextCheckpoint = row.step + every;
+        }
+        request.onProgress?.(row.step, total, row);
+      },
+      onParticles: (snapshot) => {
+        if (snapshot.step > resumeStep && config.log.particles.count > 0) w.logParticles(snapshot);
+      },
+      shouldStop: () => tooLarge !== null || (request.shouldStop?.() ?? false),
+    });
+    let status: RunOutcomeStatus = result.status;
+    let reason = result.reason;
+    if (tooLarge) {
+      status = 'diverged';
+      reason = tooLarge;
+    }
+    w.checkpoint({ step: run.currentStep, params: run.params, initialParams: run.initialParams });
+    writeOutputs(dir, await run.testOutputs());
+    w.close();
+    writer = null;
+    const seconds = (performance.now() - started) / 1000;
+    info.status = status === 'stopped' ? 'running' : status;
+    info.error = status === 'diverged' ? (reason ?? 'diverged') : null;
+    if (status === 'stopped') info.interrupted = `stopped at step ${run.currentStep} of ${total}; continue with --resume`;
+    else delete info.interrupted;
+    info.timings = { wall: seconds, steps: run.currentStep - Math.max(resumeStep, 0), seconds_per_step: seconds / Math.max(1, run.currentStep - Math.max(resumeStep, 0)) };
+    info.final = result.last;
+    info.resumedFrom = checkpoint ? checkpoint.step : null;
+    writeRunInfo(dir, info);
+    return { status, step: run.currentStep, reason, final: result.last, backend, seconds, resumedFrom: checkpoint?.step ?? null };
+  } catch (error) {
+    const message = oneLine(error);
+    try {
+      writer?.close();
+    } catch {
+      // the original error is what matters
+    }
+    info.status = 'failed';
+    info.error = message;
+    info.timings = { wall: (performance.now() - started) / 1000 };
+    writeRunInfo(dir, info);
+    throw error instanceof InvalidInputError ? error : new Error(message);
+  } finally {
+    await sharded?.dispose();
+  }
+}
+
+export function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0];
+}
+
+/** `outputs.arrow`: the network's outputs on the test set at the final step (point, f). */
+export function writeOutputs(dir: string, f: Float64Array): void {
+  const point = Int32Array.from({ length: f.length }, (_, i) => i);
+  const fields = [new Field('point', new Int32(), false), new Field('f', new Float64(), false)];
+  const type = new Struct(fields);
+  const data = makeData({ type, length: f.length, nullCount: 0, children: [makeData({ type: new Int32(), data: point }), makeData({ type: new Float64(), data: f.slice() })] });
+  const table = new Table(new Schema(fields), [new RecordBatch(new Schema(fields), data)]);
+  writeFileAtomic(join(dir, 'outputs.arrow'), tableToIPC(table, 'file'));
+}

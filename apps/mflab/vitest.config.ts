@@ -1,0 +1,7 @@
+import { defineProject } from 'vitest/config';
+import { sharedTestOptions } from '../../vitest.shared.ts';
+
+export default defineProject({
+  ...sharedTestOptions,
+  test: { ...sharedTestOptions.test, name: 'mflab', include: ['src/**/*.test.ts'] },
+});
