@@ -24,7 +24,7 @@ export const DEFAULT_STUDY = {
   grid: {
     'model.parameterization': ['mean-field', 'ntk'],
     'train.weightDecay': [0, 1e-3],
-    'model.width': [32, 128, 512, 2048, 8192],
+    'model.width': [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192],
     seed: ['0..3'],
   },
 } as const;
