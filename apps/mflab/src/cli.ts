@@ -3,25 +3,22 @@
  * The `mflab` command line (ARCHITECTURE.md §6). Exit codes: 0 ok, 1 a run failed, 2 bad usage
  * or config (one line naming the field, never a stack trace), 130 interrupted.
  */
-import { InvalidInputError } from '@mflab/core';
-import { StoreError } from '@mflab/store';
-import { benchCommand, BENCH_HELP } from './commands/bench.js';
-import { defaultCommand, DEFAULT_HELP } from './commands/default-study.js';
-import { inspectCommand, INSPECT_HELP } from './commands/inspect.js';
-import { reportCommand, REPORT_HELP } from './commands/report.js';
-import { runCommand, RUN_HELP } from './commands/run.js';
 import { EXIT, UsageError } from './commands/shared.js';
-import { sweepCommand, SWEEP_HELP } from './commands/sweep.js';
 import { ConfigError } from './config/validate.js';
-import { packageVersions } from './study/versions.js';
 
-const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; help: string; summary: string }> = {
-  run: { run: runCommand, help: RUN_HELP, summary: 'train one network from a config' },
-  sweep: { run: sweepCommand, help: SWEEP_HELP, summary: 'run a grid of configs as one study' },
-  report: { run: reportCommand, help: REPORT_HELP, summary: 'figures and report.html/report.md of a study or run' },
-  inspect: { run: inspectCommand, help: INSPECT_HELP, summary: 'summary table of a study or run' },
-  bench: { run: benchCommand, help: BENCH_HELP, summary: 'GD steps per second on this machine' },
-  default: { run: defaultCommand, help: DEFAULT_HELP, summary: 'the default study (what `npm start` runs) and its report' },
+interface CommandModule {
+  run(args: string[]): Promise<number>;
+}
+
+// Each command is imported when used: `mflab --help` or a config error should not pay for
+// loading the report's renderer or the thread pool.
+const COMMANDS: Record<string, { load: () => Promise<CommandModule>; summary: string }> = {
+  run: { load: async () => ({ run: (await import('./commands/run.js')).runCommand }), summary: 'train one network from a config' },
+  sweep: { load: async () => ({ run: (await import('./commands/sweep.js')).sweepCommand }), summary: 'run a grid of configs as one study' },
+  report: { load: async () => ({ run: (await import('./commands/report.js')).reportCommand }), summary: 'figures and report.html/report.md of a study or run' },
+  inspect: { load: async () => ({ run: (await import('./commands/inspect.js')).inspectCommand }), summary: 'summary table of a study or run' },
+  bench: { load: async () => ({ run: (await import('./commands/bench.js')).benchCommand }), summary: 'GD steps per second on this machine' },
+  default: { load: async () => ({ run: (await import('./commands/default-study.js')).defaultCommand }), summary: 'the default study (what `npm start` runs) and its report' },
 };
 
 export const MAIN_HELP = `Usage: mflab <command> [options]
@@ -43,11 +40,16 @@ Every command takes --help. Examples:
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  if (command === undefined) {
+    process.stderr.write(MAIN_HELP);
+    return EXIT.usage;
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(MAIN_HELP);
-    return command === undefined ? EXIT.usage : EXIT.ok;
+    return EXIT.ok;
   }
   if (command === '--version' || command === '-v') {
+    const { packageVersions } = await import('./study/versions.js');
     process.stdout.write(`mflab ${packageVersions().mflab ?? ''}\n`);
     return EXIT.ok;
   }
@@ -57,14 +59,16 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   try {
-    return await entry.run(args);
+    return await (await entry.load()).run(args);
   } catch (error) {
     if (process.env.MFLAB_DEBUG) console.error(error);
+    const { InvalidInputError } = await import('@mflab/core');
     if (error instanceof ConfigError || error instanceof InvalidInputError || error instanceof UsageError) {
       process.stderr.write(`mflab ${command}: ${error.message}\n`);
       return EXIT.usage;
     }
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    const { StoreError } = await import('@mflab/store');
     const kind = error instanceof StoreError ? '' : 'error: ';
     process.stderr.write(`mflab ${command}: ${kind}${message}\n`);
     return EXIT.runFailure;

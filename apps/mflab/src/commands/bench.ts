@@ -15,6 +15,10 @@ Options:
       --quick       smaller problems, shorter timings
   -o, --out FILE    also write the results as JSON
   -h, --help        this help
+
+Examples:
+  mflab bench --quick
+  mflab bench --workers 2 --out bench.json
 `;
 
 function syntheticSplit(n: number, d: number): DataSplit {

@@ -18,6 +18,11 @@ Options:
       --resume        keep finished runs
       --print-config  print the study's config (YAML) and exit
   -h, --help          this help
+
+Examples:
+  mflab default                     # the full study, then mflab-out/default/report.html
+  mflab default --quick --out /tmp/default-quick
+  mflab default --print-config > study.yaml && mflab sweep study.yaml   # the same, as a file to edit
 `;
 
 export async function defaultCommand(args: string[]): Promise<number> {

@@ -59,7 +59,7 @@ function describeRun(info: RunInfo): string[] {
 }
 
 export function inspectStudy(dir: string): string {
-  const runs = listRuns(dir);
+  const runs = listRuns(dir).sort((a, b) => a.relative.localeCompare(b.relative, 'en', { numeric: true }));
   let title = '';
   const metaFile = join(dir, 'study.json');
   if (existsSync(metaFile)) {

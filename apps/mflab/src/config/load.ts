@@ -17,11 +17,12 @@ export function readConfigFile(path: string): unknown {
   if (text.trim() === '') throw new ConfigError('config', 'the file is empty; expected a YAML or JSON mapping (see `mflab run --print-config`)', path);
   try {
     if (extname(path).toLowerCase() === '.json') return JSON.parse(text) as unknown;
-    return parseYaml(text, { prettyErrors: false }) as unknown;
+    return parseYaml(text) as unknown;
   } catch (error) {
     if (error instanceof YAMLParseError) {
       const line = error.linePos?.[0];
-      throw new ConfigError('config', `not valid YAML${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${error.message.split('\n')[0]}`, path);
+      const what = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?\s*$/, '');
+      throw new ConfigError('config', `not valid YAML${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${what}`, path);
     }
     throw new ConfigError('config', `not valid JSON: ${(error as Error).message.split('\n')[0]}`, path);
   }

@@ -66,7 +66,10 @@ export function createProgress(label: string, runs: readonly { id: string; cost:
         const run = cost.get(progress.outcome.id);
         if (run) {
           doneCost += run.cost;
-          doneSteps += run.steps;
+          // steps actually made (a failed or stopped run made fewer than planned)
+          const made = (progress.outcome.result as { outcome?: { step?: number } } | undefined)?.outcome?.step;
+          if (progress.outcome.status === 'done') doneSteps += run.steps;
+          else if (typeof made === 'number') doneSteps += made;
         }
       }
       draw(false);

@@ -31,6 +31,13 @@ import { packageVersions } from './versions.js';
 /** Observable columns after step and time (the store's metrics schema). */
 export const METRIC_COLUMNS = OBSERVABLE_COLUMNS.filter((c) => c !== 'step' && c !== 'time');
 
+/**
+ * A run whose parameters grow this much (in l2 = (1/m) Σ ‖w_j‖², i.e. 10⁶ in norm) beyond their
+ * start is diverging even when the risk looks tame: with a huge step every ReLU can die, f ≡ 0
+ * keeps the risk at mean(y²)/2, and the weights run off to 1e80.
+ */
+export const MAX_L2_GROWTH = 1e12;
+
 /** Below this many pairs (n·m) a step takes well under a millisecond and threads only add synchronisation. */
 export const SHARD_MIN_PAIRS = 1 << 18;
 
@@ -115,13 +122,18 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
     const every = config.log.checkpointEvery;
     let nextCheckpoint = every > 0 ? (Math.floor(Math.max(resumeStep, 0) / every) + 1) * every : Infinity;
     let tooLarge: string | null = null;
+    let l2AtStart = NaN;
     const run = engine;
     const w = writer;
     const result: RunResult = await runSimulationAsync(run, {
       onMetrics: (row) => {
         // On resume the checkpoint's own step is already on disk.
         if (row.step > resumeStep) w.logMetrics(row.step, row.time, row as unknown as Record<string, number>);
+        if (Number.isNaN(l2AtStart)) l2AtStart = row.l2;
         if (row.risk_train > config.train.maxRisk) tooLarge = `risk_train ${row.risk_train.toExponential(3)} exceeded train.maxRisk = ${config.train.maxRisk} at step ${row.step}`;
+        else if (!Number.isFinite(row.l2) || row.l2 > MAX_L2_GROWTH * Math.max(1, l2AtStart)) {
+          tooLarge = `the parameters blew up at step ${row.step} (l2 = ${row.l2.toExponential(3)}, ${MAX_L2_GROWTH.toExponential(0)}× their start) while risk_train = ${row.risk_train.toExponential(3)}`;
+        }
         if (row.step >= nextCheckpoint && row.step < total) {
           w.checkpoint({ step: row.step, params: run.params, initialParams: run.initialParams });
           nextCheckpoint = row.step + every;

@@ -66,6 +66,14 @@ class LogSchedule {
   }
 }
 
+/**
+ * How long an asynchronous run may keep the event loop busy (ms). A single-thread engine's steps
+ * are synchronous, so without a turn of the loop now and then a SIGINT handler (or a timer, or
+ * an I/O callback) would not run until training ends.
+ */
+const EVENT_LOOP_TURN_MS = 50;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 const diverged = (step: number, last: ObservableRow): RunResult => ({
   status: 'diverged',
   step,
@@ -112,7 +120,12 @@ export async function runSimulationAsync(sim: SteppedModel, callbacks: AsyncRunC
     return row;
   };
   let last = await emit();
+  let turn = performance.now();
   while (sim.currentStep < total) {
+    if (performance.now() - turn > EVENT_LOOP_TURN_MS) {
+      await nextTurn();
+      turn = performance.now();
+    }
     if (!Number.isFinite(last.objective)) return diverged(sim.currentStep, last);
     if (callbacks.shouldStop?.()) return { status: 'stopped', step: sim.currentStep, last };
     await sim.step(schedule.next(sim.currentStep) - sim.currentStep);
