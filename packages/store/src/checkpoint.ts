@@ -10,7 +10,7 @@
  * bitwise. Each row is its own record batch, so large parameter arrays are written without copying.
  */
 import * as path from 'node:path';
-import { Bool, Field, Float64, List, RecordBatch, Schema, Struct, Utf8, makeData, type Data } from 'apache-arrow';
+import { Bool, DataType, Field, Float64, List, Precision, RecordBatch, Schema, Struct, Utf8, makeData, type Data } from 'apache-arrow';
 import { writeFileAtomic } from './atomic.js';
 import { StoreError } from './errors.js';
 import { encodeArrowFile, readArrowFile } from './ipc.js';
@@ -82,6 +82,10 @@ function entryBatch(schema: Schema, key: string, values: Float64Array, scalar: b
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: 1, nullCount: 0, children }));
 }
 
+function isFloat64(type: DataType): boolean {
+  return DataType.isFloat(type) && type.precision === Precision.DOUBLE;
+}
+
 function checkParams(where: string, p: NetworkParams): void {
   if (!Number.isInteger(p.m) || p.m < 0 || !Number.isInteger(p.D) || p.D < 1) throw new RangeError(`${where}: m and D must be integers (m ≥ 0, D ≥ 1)`);
   if (!(p.a instanceof Float64Array) || p.a.length !== p.m * p.D) throw new RangeError(`${where}.a must be a Float64Array of m·D = ${p.m * p.D} values`);
@@ -144,6 +148,10 @@ export function readCheckpointFile(file: string): StoredCheckpoint {
   const scalars = table.getChild(SCALAR);
   const values = table.getChild(VALUES);
   if (keys === null || scalars === null || values === null) throw new StoreError(file, `not an mflab checkpoint: missing column '${KEY}', '${SCALAR}' or '${VALUES}'`);
+  const valuesType = values.type as DataType;
+  if (!DataType.isUtf8(keys.type) || !DataType.isBool(scalars.type) || !DataType.isList(valuesType) || !isFloat64(valuesType.children[0].type as DataType)) {
+    throw new StoreError(file, `not an mflab checkpoint: columns are ${KEY}: ${String(keys.type)}, ${SCALAR}: ${String(scalars.type)}, ${VALUES}: ${String(values.type)}; expected utf8, bool, list<float64>`);
+  }
   const entries = new Map<string, { scalar: boolean; values: Float64Array }>();
   for (let i = 0; i < table.numRows; i++) {
     const key = keys.get(i) as string | null;

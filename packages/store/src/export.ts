@@ -5,11 +5,22 @@
  */
 import * as fs from 'node:fs';
 import { RecordBatch, Table, type Vector } from 'apache-arrow';
-import * as parquet from 'parquet-wasm';
+import type * as ParquetWasm from 'parquet-wasm';
 import { fsyncDir, tempPathFor, writeFully } from './atomic.js';
 import { StoreError, describe, fsError } from './errors.js';
 import { encodeStreamBatch, encodeStreamSchema } from './ipc.js';
 import * as path from 'node:path';
+
+let parquetWasm: Promise<typeof ParquetWasm> | undefined;
+
+/**
+ * parquet-wasm, loaded at the first Parquet export: compiling its wasm would otherwise cost every
+ * process that imports the store (a run, each SIGKILL test child) tens of milliseconds at startup.
+ */
+function loadParquetWasm(): Promise<typeof ParquetWasm> {
+  parquetWasm ??= import('parquet-wasm');
+  return parquetWasm;
+}
 
 /** Rows to export: a Table or any (lazy) sequence of record batches sharing one schema. */
 export type BatchSource = Table | Iterable<RecordBatch>;
@@ -37,13 +48,22 @@ function openTemp(outPath: string): { temp: string; fd: number } {
 }
 
 function finishTemp(outPath: string, temp: string, fd: number, ok: boolean): void {
+  let error: unknown = null;
   try {
     if (ok) fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+  } catch (err) {
+    // A full disk may only show at fsync: the export is then incomplete and must not be renamed.
+    error = fsError(outPath, 'fsync', err);
   }
-  if (!ok) {
+  try {
+    fs.closeSync(fd);
+  } catch (err) {
+    error ??= fsError(outPath, 'close', err);
+  }
+  if (!ok || error !== null) {
     fs.rmSync(temp, { force: true });
+    // When the export already failed, that first error is the one the caller sees.
+    if (ok && error !== null) throw error;
     return;
   }
   try {
@@ -61,6 +81,12 @@ function finishTemp(outPath: string, temp: string, fd: number, ok: boolean): voi
  * travels in the Parquet file's Arrow schema. Returns the number of rows written.
  */
 export async function exportParquet(source: BatchSource, outPath: string, options: ParquetOptions = {}): Promise<{ rows: number }> {
+  let parquet: typeof ParquetWasm;
+  try {
+    parquet = await loadParquetWasm();
+  } catch (err) {
+    throw new StoreError(outPath, `cannot export Parquet: parquet-wasm did not load: ${describe(err)}`);
+  }
   const compression = {
     zstd: parquet.Compression.ZSTD,
     snappy: parquet.Compression.SNAPPY,
@@ -76,8 +102,12 @@ export async function exportParquet(source: BatchSource, outPath: string, option
   if (first.done === true) {
     // Nothing streams, so the schema must come from a Table; a bare empty iterable has none.
     if (!(source instanceof Table)) throw new StoreError(outPath, 'nothing to export: no record batches (pass a Table to export an empty one)');
-    const empty = parquet.Table.fromIPCStream(encodeStreamSchema(source.schema));
-    const bytes = parquet.writeParquet(empty, props);
+    let bytes: Uint8Array;
+    try {
+      bytes = parquet.writeParquet(parquet.Table.fromIPCStream(encodeStreamSchema(source.schema)), props);
+    } catch (err) {
+      throw new StoreError(outPath, `Parquet export failed: ${describe(err)}`);
+    }
     const { temp, fd } = openTemp(outPath);
     let done = false;
     try {
@@ -91,7 +121,7 @@ export async function exportParquet(source: BatchSource, outPath: string, option
   let pending: RecordBatch | null = first.value;
   let schemaBytes: Uint8Array | null = null;
   let rows = 0;
-  const input = new ReadableStream<parquet.RecordBatch>({
+  const input = new ReadableStream<ParquetWasm.RecordBatch>({
     pull(controller) {
       let batch: RecordBatch;
       if (pending !== null) {

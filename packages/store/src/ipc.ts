@@ -4,12 +4,15 @@
  * messages to apache-arrow: that way a stream cut by a crash yields exactly its whole record
  * batches, the byte offset of every batch is known (resume truncates at a batch boundary), and
  * garbage is reported as a one-line {@link StoreError} rather than an exception from deep inside
- * the Arrow reader.
+ * the Arrow reader. Every flatbuffer is verified (ipc-verify.ts) before apache-arrow decodes it,
+ * and every decoded batch is checked against its schema, since apache-arrow trusts its input.
  */
 import * as fs from 'node:fs';
 import {
+  DataType,
   Message,
   MessageHeader,
+  Precision,
   RecordBatch,
   RecordBatchFileWriter,
   RecordBatchReader,
@@ -20,7 +23,8 @@ import {
   tableFromIPC,
 } from 'apache-arrow';
 import { StoreError, describe, fsError } from './errors.js';
-import { META, type FileKind } from './schema.js';
+import { IpcFormatError, batchProblem, typeProblem, verifyFooter, verifyMessage, type FileBlock, type MessageInfo } from './ipc-verify.js';
+import { COLUMNS, META, type FileKind } from './schema.js';
 
 /** The end-of-stream marker of the IPC stream format (continuation, then a zero length). */
 export const STREAM_EOS: Uint8Array = new Uint8Array(Int32Array.of(-1, 0).buffer);
@@ -64,12 +68,69 @@ export function encodeArrowFile(schema: Schema, batches: Iterable<RecordBatch>):
   return writer.toUint8Array(true);
 }
 
-function checkKind(filePath: string, schema: Schema, expected: FileKind | undefined, format: string): void {
+function isInt32(type: DataType): boolean {
+  return DataType.isInt(type) && type.bitWidth === 32 && type.isSigned;
+}
+
+function isFloat64(type: DataType): boolean {
+  return DataType.isFloat(type) && type.precision === Precision.DOUBLE;
+}
+
+function isFloat(type: DataType): boolean {
+  return DataType.isFloat(type) && (type.precision === Precision.SINGLE || type.precision === Precision.DOUBLE);
+}
+
+/** Why the columns of a stream of this kind are not those §5 fixes, or null. */
+function streamColumnsProblem(kind: 'metrics' | 'particles', schema: Schema): string | null {
+  const fields = schema.fields;
+  const expect = (i: number, name: string, ok: (t: DataType) => boolean, typeName: string): string | null => {
+    const f = fields[i];
+    return f !== undefined && f.name === name && ok(f.type as DataType) ? null : `column ${i + 1} should be '${name}' (${typeName}), found ${f === undefined ? 'none' : `'${f.name}' (${String(f.type)})`}`;
+  };
+  if (kind === 'metrics') {
+    const head = expect(0, COLUMNS.step, isInt32, 'int32') ?? expect(1, COLUMNS.time, isFloat64, 'float64');
+    if (head !== null) return head;
+    const bad = fields.slice(2).find((f) => !isFloat64(f.type as DataType));
+    return bad === undefined ? null : `observable column '${bad.name}' is ${String(bad.type)}, not float64`;
+  }
+  const listOfFloat = (t: DataType) => DataType.isFixedSizeList(t) && isFloat(t.children[0].type as DataType);
+  const problem =
+    expect(0, COLUMNS.step, isInt32, 'int32') ??
+    expect(1, COLUMNS.neuron, isInt32, 'int32') ??
+    expect(2, COLUMNS.a, listOfFloat, 'fixed-size list of floats') ??
+    expect(3, COLUMNS.b, (t) => String(t) === String((fields[2].type as DataType).children[0].type), `the float type of '${COLUMNS.a}'`);
+  if (problem !== null) return problem;
+  return fields.length === 4 ? null : `${fields.length} columns, expected 4`;
+}
+
+/**
+ * Checks a decoded schema: column types the store can read back, and (with `expected`) the mflab
+ * kind in its metadata and, for the streams, the columns §5 fixes.
+ */
+function checkSchema(filePath: string, schema: Schema, expected: FileKind | undefined, format: string): void {
+  for (const field of schema.fields) {
+    const problem = typeProblem(field);
+    if (problem !== null) throw new StoreError(filePath, `not an mflab ${expected ?? 'store'} ${format}: ${problem}`);
+  }
   if (expected === undefined) return;
   const kind = schema.metadata.get(META.kind);
   if (kind !== expected) {
     const found = kind === undefined ? 'has no mflab.kind metadata' : `is an mflab '${kind}' file`;
     throw new StoreError(filePath, `not an mflab ${expected} ${format}: it is an Arrow ${format} but ${found}`);
+  }
+  if (expected === 'metrics' || expected === 'particles') {
+    const problem = streamColumnsProblem(expected, schema);
+    if (problem !== null) throw new StoreError(filePath, `not an mflab ${expected} ${format}: ${problem}`);
+  }
+}
+
+/** `verifyMessage`, with its problem as a one-line message for the caller to place. */
+function tryVerifyMessage(metadata: Uint8Array): MessageInfo | string {
+  try {
+    return verifyMessage(metadata);
+  } catch (err) {
+    if (err instanceof IpcFormatError || err instanceof RangeError) return err.message;
+    throw err;
   }
 }
 
@@ -132,7 +193,14 @@ export class StreamFile {
       throw fsError(filePath, 'open', err);
     }
     try {
-      const size = fs.fstatSync(fd).size;
+      let stat: fs.Stats;
+      try {
+        stat = fs.fstatSync(fd);
+      } catch (err) {
+        throw fsError(filePath, 'stat', err);
+      }
+      if (stat.isDirectory()) throw new StoreError(filePath, 'is a directory, expected an Arrow IPC stream file', { code: 'EISDIR' });
+      const size = stat.size;
       if (size === 0) throw new StoreError(filePath, 'empty file (0 bytes), not an Arrow IPC stream');
       const head = readAt(fd, filePath, 0, Math.min(size, 8));
       if (size >= 6 && Buffer.from(head.subarray(0, 6)).toString('latin1') === FILE_MAGIC) {
@@ -145,14 +213,16 @@ export class StreamFile {
       if (metaLength <= 0 || metaLength > MAX_METADATA) throw new StoreError(filePath, `not an Arrow IPC stream (bad schema length ${metaLength})`);
       if (size < 8 + metaLength) throw new StoreError(filePath, `truncated inside the schema message (${size} of ${8 + metaLength} bytes)`);
       const schemaBytes = readAt(fd, filePath, 0, 8 + metaLength);
+      const info = tryVerifyMessage(schemaBytes.subarray(8));
+      if (typeof info === 'string') throw new StoreError(filePath, `not an Arrow IPC stream (corrupt schema message: ${info})`);
+      if (info.headerType !== MessageHeader.Schema) {
+        throw new StoreError(filePath, `not an Arrow IPC stream (first message is ${MessageHeader[info.headerType] ?? 'unknown'}, not a schema)`);
+      }
       let message: Message;
       try {
         message = Message.decode(schemaBytes.subarray(8));
       } catch (err) {
         throw new StoreError(filePath, `not an Arrow IPC stream (corrupt schema message: ${describe(err)})`);
-      }
-      if (message.headerType !== MessageHeader.Schema) {
-        throw new StoreError(filePath, `not an Arrow IPC stream (first message is ${MessageHeader[message.headerType] ?? 'unknown'}, not a schema)`);
       }
       let schema: Schema;
       try {
@@ -160,7 +230,7 @@ export class StreamFile {
       } catch (err) {
         throw new StoreError(filePath, `corrupt schema message: ${describe(err)}`);
       }
-      checkKind(filePath, schema, expectedKind, 'stream');
+      checkSchema(filePath, schema, expectedKind, 'stream');
       return new StreamFile(filePath, fd, size, schema, schemaBytes);
     } catch (err) {
       fs.closeSync(fd);
@@ -232,23 +302,17 @@ export class StreamFile {
           }
           break;
         }
-        let message: Message;
-        try {
-          const startAt = headLen + at + 8;
-          message = Message.decode(buf.subarray(startAt, startAt + metaLength));
-        } catch (err) {
-          stop = { offset: fileOffset, reason: `unreadable message at byte ${fileOffset}: ${describe(err)}` };
+        const startAt = headLen + at + 8;
+        const info = tryVerifyMessage(buf.subarray(startAt, startAt + metaLength));
+        if (typeof info === 'string') {
+          stop = { offset: fileOffset, reason: `unreadable message at byte ${fileOffset}: ${info}` };
           break;
         }
-        if (message.headerType !== MessageHeader.RecordBatch) {
-          stop = { offset: fileOffset, reason: `unexpected ${MessageHeader[message.headerType] ?? 'unknown'} message at byte ${fileOffset}` };
+        if (info.headerType !== MessageHeader.RecordBatch) {
+          stop = { offset: fileOffset, reason: `unexpected ${MessageHeader[info.headerType] ?? 'unknown'} message at byte ${fileOffset}` };
           break;
         }
-        const bodyLength = Number(message.bodyLength);
-        if (!Number.isSafeInteger(bodyLength) || bodyLength < 0) {
-          stop = { offset: fileOffset, reason: `bad body length at byte ${fileOffset}` };
-          break;
-        }
+        const bodyLength = info.bodyLength;
         const total = 8 + metaLength + bodyLength;
         if (fileOffset + total > this.size) {
           stop = { offset: fileOffset, reason: `partial record batch at byte ${fileOffset} (${this.size - fileOffset} of ${total} bytes)` };
@@ -291,14 +355,10 @@ export class StreamFile {
       readInto(fd, this.path, head, 0, pos, 8);
       const metaLength = view.getInt32(4, true);
       if (view.getInt32(0, true) !== -1 || metaLength <= 0 || metaLength > MAX_METADATA || pos + 8 + metaLength > this.size) break;
-      let message: Message;
-      try {
-        message = Message.decode(readAt(fd, this.path, pos + 8, metaLength));
-      } catch {
-        break;
-      }
-      const total = 8 + metaLength + Number(message.bodyLength);
-      if (message.headerType !== MessageHeader.RecordBatch || !Number.isSafeInteger(total) || pos + total > this.size) break;
+      const info = tryVerifyMessage(readAt(fd, this.path, pos + 8, metaLength));
+      if (typeof info === 'string') break;
+      const total = 8 + metaLength + info.bodyLength;
+      if (info.headerType !== MessageHeader.RecordBatch || !Number.isSafeInteger(total) || pos + total > this.size) break;
       last = { offset: pos, end: pos + total };
       pos += total;
     }
@@ -331,6 +391,9 @@ export class StreamFile {
         throw new StoreError(this.path, `corrupt record batch at byte ${frames[i].offset}: ${describe(err)}`);
       }
       if (result.done) break;
+      // apache-arrow clamps buffer regions to the body: check the buffers back every row.
+      const problem = batchProblem(result.value, this.schema);
+      if (problem !== null) throw new StoreError(this.path, `corrupt record batch at byte ${frames[i].offset}: ${problem}`);
       yield { batch: result.value, offset: frames[i].offset, end: frames[i].end };
       i += 1;
     }
@@ -380,12 +443,48 @@ export function readArrowFile(filePath: string, expectedKind?: FileKind): Table 
   }
   const tailMagic = bytes.byteLength >= 12 ? Buffer.from(bytes.subarray(bytes.byteLength - 6)).toString('latin1') : '';
   if (tailMagic !== FILE_MAGIC) throw new StoreError(filePath, `truncated Arrow IPC file (${bytes.byteLength} bytes, no footer magic at the end)`);
+  // The file is: magic and padding (8 bytes), a stream (schema and batches), the footer, its int32
+  // length, magic. The footer and every block it lists are verified before apache-arrow follows them.
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const footerEnd = bytes.byteLength - 10;
+  const footerLength = footerEnd >= 12 ? view.getInt32(footerEnd, true) : 0;
+  const footerStart = footerEnd - footerLength;
+  if (!(footerLength > 0 && footerStart >= 8)) throw new StoreError(filePath, `corrupt Arrow IPC file: a footer of ${footerLength} bytes does not fit in ${bytes.byteLength} bytes`);
+  let blocks: FileBlock[];
+  try {
+    blocks = verifyFooter(bytes.subarray(footerStart, footerEnd));
+  } catch (err) {
+    if (err instanceof IpcFormatError || err instanceof RangeError) throw new StoreError(filePath, `corrupt Arrow IPC file: footer: ${err.message}`);
+    throw err;
+  }
+  for (const [i, block] of blocks.entries()) {
+    const problem = blockProblem(bytes, view, block, footerStart);
+    if (problem !== null) throw new StoreError(filePath, `corrupt Arrow IPC file: record batch ${i} at byte ${block.offset}: ${problem}`);
+  }
   let table: Table;
   try {
     table = tableFromIPC(bytes);
   } catch (err) {
     throw new StoreError(filePath, `corrupt Arrow IPC file: ${describe(err)}`);
   }
-  checkKind(filePath, table.schema, expectedKind, 'file');
+  checkSchema(filePath, table.schema, expectedKind, 'file');
+  for (const [i, batch] of table.batches.entries()) {
+    const problem = batchProblem(batch, table.schema);
+    if (problem !== null) throw new StoreError(filePath, `corrupt Arrow IPC file: record batch ${i}: ${problem}`);
+  }
   return table;
+}
+
+/** Why a footer block does not frame a whole, verified record batch message before the footer, or null. */
+function blockProblem(bytes: Uint8Array, view: DataView, block: FileBlock, footerStart: number): string | null {
+  const { offset } = block;
+  if (offset < 8 || offset + 8 > footerStart) return 'offset outside the file body';
+  if (view.getInt32(offset, true) !== -1) return 'no message marker';
+  const metaLength = view.getInt32(offset + 4, true);
+  if (metaLength <= 0 || offset + 8 + metaLength > footerStart) return `bad message length ${metaLength}`;
+  const info = tryVerifyMessage(bytes.subarray(offset + 8, offset + 8 + metaLength));
+  if (typeof info === 'string') return info;
+  if (info.headerType !== MessageHeader.RecordBatch) return `a ${MessageHeader[info.headerType] ?? 'unknown'} message, not a record batch`;
+  if (offset + 8 + metaLength + info.bodyLength > footerStart) return `its body of ${info.bodyLength} bytes runs into the footer`;
+  return null;
 }

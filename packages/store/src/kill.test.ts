@@ -23,19 +23,30 @@ interface ChildResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   stderr: string;
+  /** Whether the child got past opening (resuming) the run before it exited. */
+  opened: boolean;
 }
 
-/** Runs the child on `dir`; with `killAfterMs`, SIGKILLs it that long after it reports ready. */
-function runChild(dir: string, killAfterMs?: number): Promise<ChildResult> {
+/**
+ * Runs the child on `dir`; with `killAfterMs`, SIGKILLs it that long after it prints `signal`:
+ * `ready` (it is stepping and writing) or `opening` (it is about to resume: cut the streams back).
+ */
+function runChild(dir: string, killAfterMs?: number, signal: 'ready' | 'opening' = 'ready'): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, tsNodeArgs(CHILD, [dir, String(STEPS), PAUSE_MS]), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
+    let out = '';
+    let armed = killAfterMs !== undefined;
     child.stderr.on('data', (d: Buffer) => (stderr += String(d)));
     child.stdout.on('data', (d: Buffer) => {
-      if (killAfterMs !== undefined && String(d).includes('ready')) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      out += String(d);
+      if (armed && out.includes(signal)) {
+        armed = false;
+        setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      }
     });
     child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
+    child.on('exit', (code, signal) => resolve({ code, signal, stderr, opened: out.includes('ready') }));
   });
 }
 
@@ -68,11 +79,18 @@ describe('SIGKILL at random points, then resume', () => {
 
     const random = seededRandom(20240611);
     let killedMidRun = 0;
+    let killedWhileOpening = 0;
     for (let k = 0; k < KILLS; k++) {
-      const delay = Math.floor(random() * MAX_DELAY_MS);
-      const result = await runChild(killed, delay);
-      if (result.signal === 'SIGKILL') killedMidRun += 1;
-      else expect(result.code, result.stderr).toBe(0);
+      // Every fourth kill aims at the resume (0-2 ms after the child starts opening the run).
+      const atResume = k % 4 === 3;
+      const delay = Math.floor(random() * (atResume ? 3 : MAX_DELAY_MS));
+      const result = await runChild(killed, delay, atResume ? 'opening' : 'ready');
+      if (result.signal === 'SIGKILL') {
+        killedMidRun += 1;
+        if (!result.opened) killedWhileOpening += 1;
+      } else {
+        expect(result.code, result.stderr).toBe(0);
+      }
 
       // The files open, and read as a prefix of the uninterrupted trajectory.
       const run = openRun(killed);
@@ -96,6 +114,7 @@ describe('SIGKILL at random points, then resume', () => {
     }
     // Most kills must land while the child is writing, or the test proves little.
     expect(killedMidRun).toBeGreaterThanOrEqual(KILLS - 2);
+    console.info(`${KILLS} kill points: ${killedMidRun} killed the child, ${killedWhileOpening} of them before it had resumed`);
 
     const last = await runChild(killed);
     expect(last.code, last.stderr).toBe(0);
@@ -107,6 +126,8 @@ describe('SIGKILL at random points, then resume', () => {
     expect(particles.numRows).toBe(refParticles.numRows);
     for (const name of METRIC_COLUMNS) expect(columnBytes(metrics, name).equals(columnBytes(refMetrics, name)), name).toBe(true);
     for (const name of PARTICLE_COLUMNS) expect(columnBytes(particles, name).equals(columnBytes(refParticles, name)), name).toBe(true);
+    // The final life removed the temporary files the killed ones left.
+    expect(fs.readdirSync(killed).filter((name) => name.includes('.tmp-'))).toEqual([]);
     const a = readCheckpoint(killed);
     const b = readCheckpoint(reference);
     expect(a?.step).toBe(b?.step);

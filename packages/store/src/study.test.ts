@@ -117,6 +117,33 @@ describe('study index and readers', () => {
   });
 });
 
+describe('swept key types', () => {
+  it('index.arrow and study reads keep int32, float64, bool and utf8 keys, with null where a run lacks a key', () => {
+    const dir = tempDir('key-types');
+    makeRun(dir, { width: 64, lr: 0.5, bias: true, loss: 'square' }, 'done', ['l2'], 2);
+    makeRun(dir, { width: 128, lr: 2, bias: false, loss: 'logistic' }, 'done', ['l2'], 2);
+    makeRun(dir, { width: 256, lr: 0.25 }, 'done', ['l2'], 2); // no `bias`, no `loss`
+    readIndex(dir);
+    // Read back from disk, not from the table just built.
+    const index = readIndex(dir, { rebuild: 'never' });
+    const types = Object.fromEntries(index.schema.fields.map((f) => [f.name, String(f.type)]));
+    expect(types).toMatchObject({ run: 'Utf8', width: 'Int32', lr: 'Float64', bias: 'Bool', loss: 'Utf8', status: 'Utf8', step: 'Int32', time: 'Float64', l2: 'Float64' });
+    const byRun = new Map(index.toArray().map((row) => [String(row.run), row.toJSON()]));
+    expect(byRun.get('width=64/lr=0.5/bias=true/loss=square')).toMatchObject({ width: 64, lr: 0.5, bias: true, loss: 'square' });
+    expect(byRun.get('width=128/lr=2/bias=false/loss=logistic')).toMatchObject({ width: 128, lr: 2, bias: false, loss: 'logistic' });
+    expect(byRun.get('width=256/lr=0.25')).toMatchObject({ width: 256, lr: 0.25, bias: null, loss: null });
+
+    const all = openStudy(dir).metrics();
+    expect(all.schema.fields.slice(0, 5).map((f) => `${f.name}:${String(f.type)}`)).toEqual(['run:Utf8', 'width:Int32', 'lr:Float64', 'bias:Bool', 'loss:Utf8']);
+    const rows = all.toArray().map((row) => row.toJSON());
+    expect(rows).toHaveLength(6);
+    for (const row of rows) {
+      const keys = parseRunDirName(String(row.run));
+      expect({ width: row.width, lr: row.lr, bias: row.bias, loss: row.loss }).toEqual({ width: keys.width, lr: keys.lr, bias: keys.bias ?? null, loss: keys.loss ?? null });
+    }
+  });
+});
+
 function spawnChild(args: string[], onLine?: (line: string) => void): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, tsNodeArgs(CHILD, args), { stdio: ['ignore', 'pipe', 'inherit'] });

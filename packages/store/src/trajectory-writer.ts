@@ -163,7 +163,12 @@ function* fileChunks(file: string, end: number): Generator<Uint8Array> {
     const chunk = new Uint8Array(Math.min(end, 4 << 20) || 1);
     let pos = 0;
     while (pos < end) {
-      const n = fs.readSync(fd, chunk, 0, Math.min(chunk.byteLength, end - pos), pos);
+      let n: number;
+      try {
+        n = fs.readSync(fd, chunk, 0, Math.min(chunk.byteLength, end - pos), pos);
+      } catch (err) {
+        throw fsError(file, 'read', err);
+      }
       if (n === 0) throw new StoreError(file, `file shrank while being copied (at byte ${pos})`);
       yield chunk.subarray(0, n);
       pos += n;

@@ -50,6 +50,8 @@ if (ckpt === null) {
   counter = ckpt.rng?.counter as number;
 }
 
+// Lets the test aim a kill at the resume itself (cutting the streams back to the checkpoint).
+process.stdout.write('opening\n');
 const writer = TrajectoryWriter.open({
   dir,
   observables: KILL_CHILD_OBSERVABLES,
