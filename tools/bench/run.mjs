@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // `npm run bench`: measures, never asserts. Prints tables and writes bench-results/bench.json.
-//   npm run bench -- [--quick] [--seconds S] [--no-torch] [--out FILE]
+//   npm run bench -- [--quick] [--seconds S] [--no-torch] [--no-parallel] [--out FILE]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KERNEL_WORKLOADS, benchStep, benchTensorStep, runTorchAnchor, torchAvailable } from './kernels.mjs';
+import { benchOverhead, benchScaling, defaultWorkerCounts } from './parallel.mjs';
+import { benchSweep } from './sweep.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -20,7 +22,7 @@ const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memo
 console.log(`mflab bench — ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, Node ${machine.node}\n`);
 
 const G = (v) => (v / 1e9).toFixed(3);
-const results = { machine, date: new Date().toISOString(), kernels: [], anchor: [], memory: null };
+const results = { machine, date: new Date().toISOString(), kernels: [], anchor: [], memory: null, sharded: [], overhead: [], sweep: null };
 
 // 1. The GD step, one thread, per backend and precision.
 const workloads = quick ? KERNEL_WORKLOADS.map((w) => ({ ...w, m: Math.min(w.m, 16_384) })) : KERNEL_WORKLOADS;
@@ -61,6 +63,16 @@ if (!quick) {
   results.memory = child.status === 0 ? JSON.parse(child.stdout.trim()) : { error: child.stderr.trim().split('\n').pop() };
 }
 
+// 4. The partitioner: speed-up of W workers over 1 worker (bitwise the same run), the per-step
+//    cost of a tiny problem, and a sweep of 32 small runs with and without the pool.
+if (!flag('--no-parallel')) {
+  console.log('\n  sharded step (f32)…');
+  results.sharded = await benchScaling({ workerCounts: defaultWorkerCounts(), seconds: quick ? 0.5 : seconds, log: (r) => process.stdout.write(`  sharded ${r.n},${r.d},${r.m} × ${r.workers}: ${r.ms_per_step.toFixed(1)} ms/step (×${r.speedup_vs_1_worker.toFixed(2)})\n`) });
+  results.overhead = await benchOverhead({ workerCounts: [1, 2].filter((w) => w <= machine.cores), seconds: quick ? 0.5 : seconds });
+  console.log('  sweep of 32 runs, sequential vs pool…');
+  results.sweep = await benchSweep(quick ? { runs: 8, steps: 500 } : {});
+}
+
 // Tables.
 const best = (w, dtype) => {
   const rows = results.anchor.filter((a) => a.n === w.n && a.d === w.d && a.m === w.m && a.dtype === dtype);
@@ -85,6 +97,17 @@ if (results.anchor.length) {
 if (results.memory) {
   const mem = results.memory;
   console.log(mem.error ? `\npeak memory run failed: ${mem.error}` : `\npeak RSS, one f32 GD step at (${mem.n}, ${mem.d}, ${mem.m}): ${mem.peak_rss_mib.toFixed(0)} MiB (target < 1024 MiB) — ${mem.ms_per_step.toFixed(0)} ms/step`);
+}
+if (results.sharded.length) {
+  console.log('\nSharded GD step (f32, @mflab/parallel; bitwise identical for every worker count)\n');
+  console.log('| n, d, m | workers | ms/step | G pairs/s | speed-up vs 1 worker | single-thread engine ms/step |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const r of results.sharded) console.log(`| ${r.n}, ${r.d}, ${r.m} | ${r.workers} | ${r.ms_per_step.toFixed(1)} | ${G(r.pairs_per_s)} | ${r.speedup_vs_1_worker.toFixed(2)} | ${r.single_thread_ms_per_step.toFixed(1)} |`);
+  for (const r of results.overhead) console.log(`\ntiny problem (${r.n}, ${r.d}, ${r.m}), ${r.workers} worker(s): ${r.us_per_step.toFixed(1)} µs per step (single-thread engine ${r.single_thread_us_per_step.toFixed(1)} µs; target < 50 µs)`);
+}
+if (results.sweep) {
+  const s = results.sweep;
+  console.log(`\nsweep of ${s.runs ?? 32} runs: ${s.sequentialSeconds.toFixed(1)} s one after another, ${s.poolSeconds.toFixed(1)} s on the pool (${s.workers} threads): ×${s.speedup.toFixed(2)} (target ≥ 1.8)`);
 }
 mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(outFile, JSON.stringify(results, null, 2));

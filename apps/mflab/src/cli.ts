@@ -18,6 +18,7 @@ const COMMANDS: Record<string, { load: () => Promise<CommandModule>; summary: st
   report: { load: async () => ({ run: (await import('./commands/report.js')).reportCommand }), summary: 'figures and report.html/report.md of a study or run' },
   inspect: { load: async () => ({ run: (await import('./commands/inspect.js')).inspectCommand }), summary: 'summary table of a study or run' },
   bench: { load: async () => ({ run: (await import('./commands/bench.js')).benchCommand }), summary: 'GD steps per second on this machine' },
+  reproduce: { load: async () => ({ run: (await import('./commands/reproduce.js')).reproduceCommand }), summary: "a paper's experiment from a preset: study, figures, claims" },
   default: { load: async () => ({ run: (await import('./commands/default-study.js')).defaultCommand }), summary: 'the default study (what `npm start` runs) and its report' },
 };
 

@@ -12,6 +12,9 @@ export { expandGrid, type GridCell, type GridValue } from './config/grid.js';
 export { executeRun, writeOutputs, type RunOutcome, type RunRequest } from './study/run-one.js';
 export { runSweep, type SweepRequest, type SweepSummary } from './study/sweep.js';
 export { DEFAULT_STUDY, QUICK_DEFAULT_STUDY } from './studies/default.js';
+export { checkClaims, writeClaims, type ClaimsFile } from './reproduce/claims.js';
+export { PRESET_IDS, isPresetId, loadPreset, type PresetId } from './reproduce/registry.js';
+export type { Claim, FigureRequest, Preset, PresetContext, PresetResult } from './reproduce/types.js';
 export {
   fitPowerLaw,
   generateReport,

@@ -26,6 +26,7 @@ export {
   type SharedWasmMemory,
   type WasmKernelExports,
 } from './wasm-module.js';
+export { sampleStride } from './wasm-kernel.js';
 export { empiricalTangentKernel, relativeFrobeniusDistance } from './tangent-kernel.js';
 export { Simulation, kernelShapeOf, prepareKernel, selectKernel, type BackendInfo, type SimulationOptions } from './simulation.js';
 export { runSimulation, runSimulationAsync, type AsyncRunCallbacks, type RunCallbacks, type RunResult, type RunStatus, type SteppedModel } from './run.js';

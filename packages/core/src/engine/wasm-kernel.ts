@@ -9,7 +9,7 @@ interface WasmParams extends ParamsHandle {
 }
 
 interface WasmInputs extends InputsHandle {
-  /** n rounded up to the SIMD width; the padding samples are 0 (they contribute nothing). */
+  /** Row stride: n padded (see sampleStride); the padding samples are 0 (they contribute nothing). */
   readonly nPad: number;
   /** D × nPad, sample-minor */
   readonly x: number;
@@ -17,6 +17,22 @@ interface WasmInputs extends InputsHandle {
 
 const SIMD_BYTES = 16;
 const PAGE = 65536;
+const CACHE_LINE = 64;
+
+/**
+ * The row stride (in values) of x̃ stored D × stride, sample-minor: n rounded up to whole SIMD
+ * chunks and then to an odd number of cache lines. The kernels read the D rows of a chunk at
+ * once; with a stride of a multiple of 4 KiB (n = 1024 in f32) those D loads all map to one L1
+ * set and evict each other, which halved the step at (1024, 16, 16 384). An odd number of lines
+ * spreads them over every set. The padding holds zeros and is never part of a chunk, so the
+ * results do not depend on it.
+ */
+export function sampleStride(n: number, bytesPerValue: number): number {
+  const lanes = SIMD_BYTES / bytesPerValue;
+  const valuesPerLine = CACHE_LINE / bytesPerValue;
+  const lines = Math.ceil(Math.max(lanes, Math.ceil(n / lanes) * lanes) / valuesPerLine);
+  return (lines % 2 === 0 ? lines + 1 : lines) * valuesPerLine;
+}
 
 /**
  * The fused SIMD kernels of `wasm/kernels.ts` behind the StepKernel interface, in float32
@@ -111,8 +127,7 @@ export class WasmKernel implements StepKernel {
   }
 
   uploadInputs(inputs: AugmentedInputs): InputsHandle {
-    const lanes = SIMD_BYTES / this.bytesPerValue;
-    const nPad = Math.max(lanes, Math.ceil(inputs.n / lanes) * lanes);
+    const nPad = sampleStride(inputs.n, this.bytesPerValue);
     const handle: WasmInputs = { n: inputs.n, D: inputs.D, nPad, x: this.alloc(inputs.D * nPad * this.bytesPerValue) };
     this.ensureScratch(nPad, inputs.D);
     this.refreshInputs(handle, inputs);

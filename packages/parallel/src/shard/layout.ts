@@ -1,12 +1,10 @@
-import { InvalidInputError, SHARED_MEMORY_BASE, SHARED_MEMORY_MAX_BYTES, type Precision } from '@mflab/core';
+import { InvalidInputError, SHARED_MEMORY_BASE, SHARED_MEMORY_MAX_BYTES, sampleStride, type Precision } from '@mflab/core';
 import type { InputSetLayout, ShardLayout, WorkerScratch } from './protocol.js';
 
 /** Every buffer starts on a 16-byte boundary (v128 loads). */
 const ALIGN = 16;
 /** Sample counts are padded to the f32 SIMD width (a multiple of the f64 one). */
 export const SAMPLE_ALIGN = 4;
-
-export const padSamples = (n: number) => Math.max(SAMPLE_ALIGN, Math.ceil(n / SAMPLE_ALIGN) * SAMPLE_ALIGN);
 
 export interface LayoutRequest {
   precision: Precision;
@@ -31,7 +29,8 @@ export function planLayout(req: LayoutRequest): ShardLayout {
     return at;
   };
   const inputSet = (n: number): InputSetLayout => {
-    const nPad = padSamples(n);
+    // The single-thread engine's stride (odd cache lines: no L1 set conflicts between rows).
+    const nPad = sampleStride(n, S);
     return { n, nPad, x: take(req.D * nPad * S), outputs: take(nPad * 8), centering: req.centered ? take(nPad * 8) : 0 };
   };
   const { m, D, blockSize } = req;

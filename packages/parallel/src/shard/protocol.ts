@@ -10,7 +10,7 @@ import type { LossName, Precision, SharedWasmMemory } from '@mflab/core';
 /** One input set (x̃ stored D × nPad sample-minor, as the wasm kernels expect) and its f64 vectors. */
 export interface InputSetLayout {
   readonly n: number;
-  /** Row stride of x̃ in values: n rounded up to a multiple of 4 (the f32 SIMD width). */
+  /** Row stride of x̃ in values: core's sampleStride (whole SIMD chunks, an odd number of cache lines). */
   readonly nPad: number;
   /** Byte offsets in the shared memory. */
   readonly x: number;
