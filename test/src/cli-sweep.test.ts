@@ -108,7 +108,7 @@ describe('mflab sweep, inspect, report', () => {
     ]);
     expect(first.status, first.stderr).toBe(0);
     expect(second.status, second.stderr).toBe(0);
-    // Each shard ran 2 of the 4 runs: runs i with i mod 2 = I.
+    // Each shard ran 2 of the 4 runs (the cost-balanced partition of study/shards.ts).
     expect(first.stdout).toMatch(/2 done/);
     expect(second.stdout).toMatch(/2 done/);
     for (const id of RUN_IDS) {
