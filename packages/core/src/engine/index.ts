@@ -28,5 +28,5 @@ export {
 } from './wasm-module.js';
 export { sampleStride } from './wasm-kernel.js';
 export { empiricalTangentKernel, relativeFrobeniusDistance } from './tangent-kernel.js';
-export { Simulation, kernelShapeOf, prepareKernel, selectKernel, type BackendInfo, type SimulationOptions } from './simulation.js';
+export { Simulation, kernelShapeOf, predictOn, prepareKernel, selectKernel, type BackendInfo, type SimulationOptions } from './simulation.js';
 export { runSimulation, runSimulationAsync, type AsyncRunCallbacks, type RunCallbacks, type RunResult, type RunStatus, type SteppedModel } from './run.js';

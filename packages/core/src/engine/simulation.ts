@@ -78,6 +78,28 @@ export function kernelShapeOf(config: SimulationConfig, data: DataSplit): Kernel
 }
 
 /**
+ * f_w(x) of eq. (1) on any points (n×d, sample-major), in float64 by the reference kernel, minus
+ * f_{w(0)} when the model is centered. Shared by every engine's `predict`, so that calls on ever
+ * new point sets leave no buffers behind in a backend.
+ */
+export function predictOn(points: Dataset, model: { bias: boolean; centered: boolean }, scaling: Scaling, params: NetworkParams, initialParams: NetworkParams): Float64Array {
+  const inputs = augmentInputs(points, model.bias, 'points');
+  const reference = new ReferenceKernel();
+  const raw = (p: NetworkParams) => {
+    const out = new Float64Array(inputs.n);
+    reference.partialOutputs(p, inputs, 0, p.m, out);
+    for (let i = 0; i < inputs.n; i++) out[i] *= scaling.s;
+    return out;
+  };
+  const out = raw(params);
+  if (model.centered) {
+    const f0 = raw(initialParams);
+    for (let i = 0; i < inputs.n; i++) out[i] -= f0[i];
+  }
+  return out;
+}
+
+/**
  * A two-layer ReLU network trained by gradient descent (ARCHITECTURE.md §1): it owns the
  * parameters, the initial parameters, the (augmented) data and every per-step buffer, so that
  * `step()` allocates nothing. One step = partial outputs → f → residual r → update (eq. 3).
@@ -231,20 +253,7 @@ export class Simulation {
    * ever new point sets leave no buffers behind in the backend.
    */
   predict(points: Dataset): Float64Array {
-    const inputs = augmentInputs(points, this.config.model.bias, 'points');
-    const reference = new ReferenceKernel();
-    const raw = (params: NetworkParams) => {
-      const out = new Float64Array(inputs.n);
-      reference.partialOutputs(params, inputs, 0, params.m, out);
-      for (let i = 0; i < inputs.n; i++) out[i] *= this.scaling.s;
-      return out;
-    };
-    const out = raw(this.params);
-    if (this.config.model.centered) {
-      const f0 = raw(this.initialParams);
-      for (let i = 0; i < inputs.n; i++) out[i] -= f0[i];
-    }
-    return out;
+    return predictOn(points, this.config.model, this.scaling, this.params, this.initialParams);
   }
 
   /** Current outputs on the training set (a view into an internal buffer, valid until the next call or step). */

@@ -3,7 +3,6 @@ import { Worker } from 'node:worker_threads';
 import type { Remote } from 'comlink';
 import {
   InvalidInputError,
-  ReferenceKernel,
   augmentInputs,
   checkParams,
   cloneParams,
@@ -15,6 +14,7 @@ import {
   observableRow,
   particleSnapshot,
   particleSubsample,
+  predictOn,
   relativeFrobeniusDistance,
   resolveSimulationConfig,
   scalingOf,
@@ -250,20 +250,7 @@ export class ShardedSimulation {
 
   /** Network outputs on any points, in float64 by the reference kernel on the current parameters (as `Simulation.predict`). */
   predict(points: Dataset): Float64Array {
-    const inputs = augmentInputs(points, this.config.model.bias, 'points');
-    const reference = new ReferenceKernel();
-    const raw = (params: NetworkParams) => {
-      const out = new Float64Array(inputs.n);
-      reference.partialOutputs(params, inputs, 0, params.m, out);
-      for (let i = 0; i < inputs.n; i++) out[i] *= this.scaling.s;
-      return out;
-    };
-    const out = raw(this.params);
-    if (this.config.model.centered) {
-      const f0 = raw(this.initialParams);
-      for (let i = 0; i < inputs.n; i++) out[i] -= f0[i];
-    }
-    return out;
+    return predictOn(points, this.config.model, this.scaling, this.params, this.initialParams);
   }
 
   /** The empirical tangent kernel on the probe set (ARCHITECTURE.md §1). */
