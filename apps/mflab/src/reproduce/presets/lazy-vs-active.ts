@@ -96,7 +96,7 @@ export const preset: Preset = {
   paper: 'L. Chizat, E. Oyallon, F. Bach, "On Lazy Training in Differentiable Programming", NeurIPS 2019 (arXiv:1812.07956) — two-layer ReLU teacher–student experiment, test loss vs τ',
   summary:
     'A width-50 ReLU network (no bias, symmetric init so f(w(0)) = 0) learns a 3-neuron ReLU teacher on the sphere of R^100 (1000 train, 1000 test points) by full-batch GD for 10 000 steps of size min(10, 0.1/τ²), for init scales τ = 10^−2.2 … 10^1. Small τ trains in the active regime and generalizes well; as τ grows the test loss rises to the plateau of the lazy regime, which is the test loss of the model linearized at initialization (kernel GD with its tangent kernel) — computed here for each trial from the same init.',
-  runtime: { quick: '25 s', full: '43 min (≈ 15 min on idle cores)' },
+  runtime: { quick: '9 s (25 s while shared)', full: '43 min while shared (≈ 15 min on idle cores)' },
   async run(context: PresetContext): Promise<PresetResult> {
     const size = context.quick ? QUICK : FULL;
     const notes: string[] = [];

@@ -88,7 +88,7 @@ export const preset: Preset = {
   paper: 'L. Chizat, E. Oyallon, F. Bach, "On Lazy Training in Differentiable Programming", NeurIPS 2019 (arXiv:1812.07956) — two-layer ReLU teacher–student experiment, test loss vs width m',
   summary:
     'ReLU networks of width m = 2 … 512 (no bias, N(0,1) init) learn a 3-neuron ReLU teacher on the sphere of R^100 (outputs × 100, 1000 train and 1000 test points) by 25 000 full-batch GD steps, under the output scaling 1/√m (NTK, step 1/m) and 1/m (mean field, step 0.05/m). Under 1/m the test loss stays low as m grows; under 1/√m wide networks train lazily, behave like the kernel predictor of their tangent kernel at initialization (computed here for the widest run) and generalize worse.',
-  runtime: { quick: '10 s', full: '12 min' },
+  runtime: { quick: '8 s', full: '12 min (19 min while shared)' },
   async run(context: PresetContext): Promise<PresetResult> {
     const size = context.quick ? QUICK : FULL;
     const notes: string[] = [];
