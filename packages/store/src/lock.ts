@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { isProcessAlive, sleepSync } from './atomic.js';
+import { isProcessAlive, sleepSync, tempPathFor } from './atomic.js';
 import { StoreError, errnoCode, fsError } from './errors.js';
 
 /** A held lock; call {@link Lock.release} (idempotent) when done. */
@@ -73,11 +73,21 @@ export function acquireLock(lockPath: string, options: LockOptions = {}): Lock {
   let wait = 5;
   while (true) {
     try {
-      const fd = fs.openSync(lockPath, 'wx', 0o644);
+      // Created with its content in one step: the body goes to a private temp file, which is then
+      // hard-linked to the lock path (link fails with EEXIST like O_EXCL). A process killed between
+      // creating and writing a lock would otherwise leave an empty lock that looks alive for the
+      // unreadable-content grace period.
+      // (A killed process's temp is removed by removeStaleTemps when the run is next opened.)
+      const temp = tempPathFor(lockPath);
+      fs.writeFileSync(temp, body, { mode: 0o644 });
       try {
-        fs.writeSync(fd, body);
+        fs.linkSync(temp, lockPath);
       } finally {
-        fs.closeSync(fd);
+        try {
+          fs.unlinkSync(temp);
+        } catch {
+          // already gone
+        }
       }
       let released = false;
       return {
