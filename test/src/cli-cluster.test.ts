@@ -7,9 +7,8 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Table } from 'apache-arrow';
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { STACK_LINE, assertCliBuilt, readArrow, readRunJson, runCli, startCli, tempWorkspace, waitFor } from './helpers/cli.js';
+import { STACK_LINE, assertCliBuilt, readArrow, readRunJson, runCli, startCli, tempWorkspace, valueBytes, waitFor } from './helpers/cli.js';
 
 // 6 cells of unequal cost (widths 16 and 64): each run takes a second or so, long enough to be
 // killed after its first checkpoint (every 500 of 6000 steps), short enough for a quick suite.
@@ -24,24 +23,6 @@ grid:
 `;
 const RUN_IDS = ['model.width=16/seed=0', 'model.width=16/seed=1', 'model.width=16/seed=2', 'model.width=64/seed=0', 'model.width=64/seed=1', 'model.width=64/seed=2'];
 
-/** Every value of a table as bytes, column by column: equal bytes ⇔ bitwise-equal values, however the batches are cut. */
-function valueBytes(table: Table): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const field of table.schema.fields) {
-    const column = table.getChild(field.name)!;
-    const numbers: number[] = [];
-    const texts: string[] = [];
-    for (let i = 0; i < column.length; i++) {
-      const v: unknown = column.get(i);
-      if (v === null) texts.push('∅');
-      else if (typeof v === 'number') numbers.push(v);
-      else if (typeof v === 'string' || typeof v === 'boolean') texts.push(String(v));
-      else numbers.push(...Array.from((v as { toArray(): ArrayLike<number> }).toArray()));
-    }
-    out[field.name] = `${String(field.type)}: ${Buffer.from(Float64Array.from(numbers).buffer).toString('hex')} ${texts.join('|')}`;
-  }
-  return out;
-}
 
 /** Run `id` of `study` is bitwise run `id` of `reference`: streams by value, files by byte. */
 function expectSameRun(study: string, reference: string, id: string): void {

@@ -14,9 +14,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { createServer } from 'node:net';
 import { availableParallelism, hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { Table } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_PATH, STACK_LINE, assertCliBuilt, readArrow, readRunJson, runCli, tempWorkspace } from './helpers/cli.js';
+import { CLI_PATH, STACK_LINE, assertCliBuilt, readArrow, readRunJson, runCli, tempWorkspace, valueBytes } from './helpers/cli.js';
 
 const SEARCH_PATH = `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/usr/bin`;
 const which = (name: string): string | null => {
@@ -42,24 +41,6 @@ grid:
 const SHARDS = 3;
 const JOB_TIMEOUT_MS = 60_000;
 
-/** Every value of a table as bytes, column by column (bitwise comparison, whatever the batching). */
-function valueBytes(table: Table): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const field of table.schema.fields) {
-    const column = table.getChild(field.name)!;
-    const numbers: number[] = [];
-    const texts: string[] = [];
-    for (let i = 0; i < column.length; i++) {
-      const v: unknown = column.get(i);
-      if (v === null) texts.push('∅');
-      else if (typeof v === 'number') numbers.push(v);
-      else if (typeof v === 'string' || typeof v === 'boolean') texts.push(String(v));
-      else numbers.push(...Array.from((v as { toArray(): ArrayLike<number> }).toArray()));
-    }
-    out[field.name] = `${String(field.type)}: ${Buffer.from(Float64Array.from(numbers).buffer).toString('hex')} ${texts.join('|')}`;
-  }
-  return out;
-}
 
 const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

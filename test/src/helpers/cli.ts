@@ -142,3 +142,22 @@ export async function waitFor(check: () => boolean, timeoutMs: number, what: str
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Every value of a table as bytes, column by column: equal bytes ⇔ bitwise-equal values, however the batches are cut. */
+export function valueBytes(table: Table): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const field of table.schema.fields) {
+    const column = table.getChild(field.name)!;
+    const numbers: number[] = [];
+    const texts: string[] = [];
+    for (let i = 0; i < column.length; i++) {
+      const v: unknown = column.get(i);
+      if (v === null) texts.push('∅');
+      else if (typeof v === 'number') numbers.push(v);
+      else if (typeof v === 'string' || typeof v === 'boolean') texts.push(String(v));
+      else numbers.push(...Array.from((v as { toArray(): ArrayLike<number> }).toArray()));
+    }
+    out[field.name] = `${String(field.type)}: ${Buffer.from(Float64Array.from(numbers).buffer).toString('hex')} ${texts.join('|')}`;
+  }
+  return out;
+}
