@@ -25,8 +25,27 @@ describe('mflab reproduce --quick', () => {
     }
   });
 
+  // fashion-mnist needs the Debian package dataset-fashion-mnist (.ci/run installs it).
+  const fashionDir = process.env.MFLAB_FASHION_MNIST ?? '/usr/share/datasets/fashion-mnist';
+  const haveFashion = existsSync(join(fashionDir, 'train-images-idx3-ubyte.gz')) || existsSync(join(fashionDir, 'train-images-idx3-ubyte'));
+  const fashionSkip = `no Fashion-MNIST in ${fashionDir} (apt-get install dataset-fashion-mnist)`;
+  if (!haveFashion) console.log(`reproduce fashion-mnist --quick: skipped: ${fashionSkip}`);
+
+  it('fashion-mnist without its data (MFLAB_FASHION_MNIST pointing nowhere): exit 2 with one line saying how to get it', async () => {
+    const ws = tempWorkspace('reproduce-fashion-missing');
+    try {
+      const result = await runCli(['reproduce', 'fashion-mnist', '--quick', '--out', 'out'], { cwd: ws.dir, env: { MFLAB_FASHION_MNIST: join(ws.dir, 'nowhere') } });
+      expect(result.status).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(/apt-get install dataset-fashion-mnist/);
+    } finally {
+      ws.dispose();
+    }
+  });
+
   for (const id of PRESET_IDS) {
-    it(`${id}: runs and writes a complete claims file`, async () => {
+    const skip = id === 'fashion-mnist' && !haveFashion;
+    it.skipIf(skip)(`${id}: runs and writes a complete claims file${skip ? ` (skipped: ${fashionSkip})` : ''}`, async () => {
       const ws = tempWorkspace(`reproduce-${id}`);
       try {
         const result = await runCli(['reproduce', id, '--quick', '--out', 'out', '--workers', '2'], { cwd: ws.dir, timeoutMs: 180_000 });

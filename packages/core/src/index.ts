@@ -8,7 +8,7 @@
 export * from './types.js';
 export { InvalidInputError } from './errors.js';
 export { CounterRng, Draws, RandomStream, checkSeed, philox4x32, type RandomStreamId } from './random/index.js';
-export { lossDerivative, lossValue, residuals } from './loss.js';
+export { classLossGradient, classLossValue, lossDerivative, lossValue, outputResiduals, residuals } from './loss.js';
 export * from './model/index.js';
 export * from './engine/index.js';
 export {
@@ -25,17 +25,29 @@ export {
   makeTeacher,
   parseArrowDataset,
   parseCsvDataset,
+  parseIdx,
+  parseIdxDataset,
+  parseParquetDataset,
   resolveDataSpec,
+  standardizeSplit,
   teacherOf,
   teacherOutput,
   type DataSpec,
+  type FileDataOptions,
+  type IdxFileNames,
+  type IdxFiles,
   type ResolvedDataSpec,
   type Teacher,
 } from './data/index.js';
 export {
   DEEP_RELU_INPUT_PRODUCTS,
+  KERNEL_REGRESSION_TARGETS,
   KernelFlowPredictor,
+  KernelRegressor,
   RELU_KERNEL_KINDS,
+  argmaxAccuracy,
+  blockedReluKernelGram,
+  fitKernelRegression,
   deepReluGram,
   deepReluKernel,
   deepReluKernelLayers,
@@ -49,6 +61,8 @@ export {
   type DeepReluKernelOptions,
   type DeepReluKernelValues,
   type KernelFlowOptions,
+  type KernelRegressionEvaluation,
+  type KernelRegressionOptions,
   type ReluKernelKind,
   type ReluKernelOptions,
   type ReluKernelTerms,

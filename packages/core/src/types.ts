@@ -6,8 +6,13 @@
 export type Parameterization = 'mean-field' | 'ntk' | 'lazy';
 export const PARAMETERIZATIONS: readonly Parameterization[] = ['mean-field', 'ntk', 'lazy'];
 
-export type LossName = 'square' | 'logistic';
-export const LOSSES: readonly LossName[] = ['square', 'logistic'];
+/**
+ * `square` and `logistic` are the scalar losses of ARCHITECTURE.md §1 (k = 1 output; square on
+ * multi-class data is square loss on one-hot targets, k = C outputs); `softmax` is multi-class
+ * cross-entropy on integer labels, ℓ(f, y) = logsumexp(f) − f_y (k = C outputs).
+ */
+export type LossName = 'square' | 'logistic' | 'softmax';
+export const LOSSES: readonly LossName[] = ['square', 'logistic', 'softmax'];
 
 export type InitKind = 'gaussian' | 'sphere' | 'uniform-b';
 export const INIT_KINDS: readonly InitKind[] = ['gaussian', 'sphere', 'uniform-b'];
@@ -16,8 +21,8 @@ export type Precision = 'f32' | 'f64';
 export type BackendName = 'auto' | 'wasm' | 'tfjs' | 'reference';
 export type IntegratorName = 'gd' | 'sgd';
 
-export type DataKind = 'teacher' | 'gaussian-mixture' | 'stripe' | 'checkerboard' | 'circle' | 'csv' | 'arrow';
-export const DATA_KINDS: readonly DataKind[] = ['teacher', 'gaussian-mixture', 'stripe', 'checkerboard', 'circle', 'csv', 'arrow'];
+export type DataKind = 'teacher' | 'gaussian-mixture' | 'stripe' | 'checkerboard' | 'circle' | 'csv' | 'arrow' | 'parquet' | 'idx';
+export const DATA_KINDS: readonly DataKind[] = ['teacher', 'gaussian-mixture', 'stripe', 'checkerboard', 'circle', 'csv', 'arrow', 'parquet', 'idx'];
 
 /**
  * n points in R^d held sample-major (row i is x[i*d .. i*d+d)) with targets y (regression
@@ -45,6 +50,11 @@ export interface DataSplit {
   readonly train: Dataset;
   readonly test: Dataset;
   readonly sampler?: PopulationSampler;
-  /** Whether targets are ±1 labels (errors and margins are meaningful). */
+  /** Whether targets are labels (±1, or class indices when `classes` is set): errors and margins are meaningful. */
   readonly classification: boolean;
+  /**
+   * Multi-class data: y holds class indices 0..classes−1 (classes ≥ 2) and the network has
+   * k = classes outputs. Absent for regression and ±1 labels (k = 1).
+   */
+  readonly classes?: number;
 }

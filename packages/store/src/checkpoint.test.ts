@@ -39,6 +39,23 @@ describe('checkpoint.arrow', () => {
     expect(back.streamRows).toEqual({ metrics: 10, particles: 20 });
   });
 
+  it('round-trips k-output parameters (b: m × k) with k, and a file without k reads as k = 1', () => {
+    const dir = tempDir('ckpt-k');
+    const m = 7;
+    const D = 4;
+    const k = 3;
+    const b = Float64Array.from({ length: m * k }, (_, i) => i / 3 - 2);
+    const state: CheckpointState = { step: 5, params: { m, D, k, a: new Float64Array(m * D).fill(0.5), b }, initialParams: { m, D, k, a: new Float64Array(m * D), b: new Float64Array(m * k) } };
+    writeCheckpoint(dir, state);
+    const back = readCheckpoint(dir)!;
+    expect(back.params.k).toBe(k);
+    expect(back.initialParams.k).toBe(k);
+    expect(bits(back.params.b).equals(bits(b))).toBe(true);
+    expect(() => writeCheckpoint(dir, { ...state, params: { ...state.params, b: new Float64Array(m) } })).toThrow(/params\.b must be a Float64Array of m·k = 21 values/);
+    writeCheckpoint(dir, { step: 1, params: { m, D, a: new Float64Array(m * D), b: new Float64Array(m) }, initialParams: { m, D, a: new Float64Array(m * D), b: new Float64Array(m) } });
+    expect(readCheckpoint(dir)!.params.k).toBeUndefined();
+  });
+
   it('is replaced atomically, leaving no temporary file', () => {
     const dir = tempDir('atomic');
     const p = (v: number) => ({ m: 1, D: 1, a: Float64Array.of(v), b: Float64Array.of(v) });

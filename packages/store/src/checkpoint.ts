@@ -16,10 +16,11 @@ import { StoreError } from './errors.js';
 import { encodeArrowFile, readArrowFile } from './ipc.js';
 import { FILES, FORMAT_VERSION, META } from './schema.js';
 
-/** Parameters of a two-layer network: `a` is m×D neuron-major, `b` has m entries. */
+/** Parameters of a two-layer network: `a` is m×D neuron-major, `b` m×k (k outputs, absent: 1). */
 export interface NetworkParams {
   m: number;
   D: number;
+  k?: number;
   a: Float64Array;
   b: Float64Array;
 }
@@ -89,7 +90,9 @@ function isFloat64(type: DataType): boolean {
 function checkParams(where: string, p: NetworkParams): void {
   if (!Number.isInteger(p.m) || p.m < 0 || !Number.isInteger(p.D) || p.D < 1) throw new RangeError(`${where}: m and D must be integers (m ≥ 0, D ≥ 1)`);
   if (!(p.a instanceof Float64Array) || p.a.length !== p.m * p.D) throw new RangeError(`${where}.a must be a Float64Array of m·D = ${p.m * p.D} values`);
-  if (!(p.b instanceof Float64Array) || p.b.length !== p.m) throw new RangeError(`${where}.b must be a Float64Array of m = ${p.m} values`);
+  const k = p.k ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`${where}: k must be a positive integer`);
+  if (!(p.b instanceof Float64Array) || p.b.length !== p.m * k) throw new RangeError(`${where}.b must be a Float64Array of m·k = ${p.m * k} values`);
 }
 
 /**
@@ -115,6 +118,8 @@ export function writeCheckpoint(dir: string, state: CheckpointState, streamRows 
   for (const [prefix, p] of [['params', state.params], ['initialParams', state.initialParams]] as const) {
     scalar(`${prefix}.m`, p.m);
     scalar(`${prefix}.D`, p.D);
+    // k only when > 1: a scalar network's checkpoint stays what it was.
+    if ((p.k ?? 1) !== 1) scalar(`${prefix}.k`, p.k as number);
     array(`${prefix}.a`, p.a);
     array(`${prefix}.b`, p.b);
   }
@@ -171,9 +176,12 @@ export function readCheckpointFile(file: string): StoredCheckpoint {
     return e.values;
   };
   const params = (prefix: string): NetworkParams => {
+    const k = entries.has(`${prefix}.k`) ? num(`${prefix}.k`) : 1;
     const p = { m: num(`${prefix}.m`), D: num(`${prefix}.D`), a: arr(`${prefix}.a`), b: arr(`${prefix}.b`) };
-    if (p.a.length !== p.m * p.D || p.b.length !== p.m) throw new StoreError(file, `corrupt checkpoint: ${prefix} arrays do not match m=${p.m}, D=${p.D}`);
-    return p;
+    if (!Number.isInteger(k) || k < 1 || p.a.length !== p.m * p.D || p.b.length !== p.m * k) {
+      throw new StoreError(file, `corrupt checkpoint: ${prefix} arrays do not match m=${p.m}, D=${p.D}, k=${k}`);
+    }
+    return k === 1 ? p : { ...p, k };
   };
   const rng: Record<string, number> = {};
   const integrator: Record<string, Float64Array | number> = {};

@@ -98,7 +98,16 @@ function streamColumnsProblem(kind: 'metrics' | 'particles', schema: Schema): st
     expect(0, COLUMNS.step, isInt32, 'int32') ??
     expect(1, COLUMNS.neuron, isInt32, 'int32') ??
     expect(2, COLUMNS.a, listOfFloat, 'fixed-size list of floats') ??
-    expect(3, COLUMNS.b, (t) => String(t) === String((fields[2].type as DataType).children[0].type), `the float type of '${COLUMNS.a}'`);
+    expect(
+      3,
+      COLUMNS.b,
+      (t) => {
+        // b is a float, or a fixed-size list of floats for k outputs; either way of a's float type.
+        const aItem = String((fields[2].type as DataType).children[0].type);
+        return String(t) === aItem || (DataType.isFixedSizeList(t) && String(t.children[0].type) === aItem);
+      },
+      `the float type of '${COLUMNS.a}', or a fixed-size list of it`,
+    );
   if (problem !== null) return problem;
   return fields.length === 4 ? null : `${fields.length} columns, expected 4`;
 }

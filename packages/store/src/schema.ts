@@ -53,6 +53,8 @@ export const META = {
   versions: 'mflab.versions',
   precision: 'mflab.precision',
   dimension: 'mflab.D',
+  /** Outputs per neuron k of a particle stream whose `b` is a FixedSizeList[k] (absent: k = 1). */
+  outputs: 'mflab.k',
 } as const;
 
 /** The kinds of file the store writes; stored under {@link META.kind}. */
@@ -98,19 +100,22 @@ export function metricsSchema(observables: readonly string[], metadata?: Readonl
 
 /**
  * Schema of `particles.arrows`: `step` int32, `neuron` int32, `a` FixedSizeList<float>[D],
- * `b` float, the floats in the run's precision so that an f64 snapshot is exact.
+ * `b` float — or FixedSizeList<float>[k] for a network with k > 1 outputs (b_j ∈ R^k) — the
+ * floats in the run's precision so that an f64 snapshot is exact.
  */
-export function particlesSchema(dimension: number, precision: Precision, metadata?: ReadonlyMap<string, string>): Schema {
+export function particlesSchema(dimension: number, precision: Precision, metadata?: ReadonlyMap<string, string>, outputs = 1): Schema {
   checkPrecision(precision);
   if (!Number.isInteger(dimension) || dimension < 1) throw new RangeError(`particle dimension D must be a positive integer, got ${dimension}`);
+  if (!Number.isInteger(outputs) || outputs < 1) throw new RangeError(`particle outputs k must be a positive integer, got ${outputs}`);
   const m = baseMetadata('particles', metadata);
   m.set(META.precision, precision);
   m.set(META.dimension, String(dimension));
+  if (outputs > 1) m.set(META.outputs, String(outputs));
   const fields = [
     new Field(COLUMNS.step, new Int32(), false),
     new Field(COLUMNS.neuron, new Int32(), false),
     new Field(COLUMNS.a, new FixedSizeList(dimension, new Field('item', floatType(precision), false)), false),
-    new Field(COLUMNS.b, floatType(precision), false),
+    new Field(COLUMNS.b, outputs > 1 ? new FixedSizeList(outputs, new Field('item', floatType(precision), false)) : floatType(precision), false),
   ];
   return new Schema(fields, m);
 }

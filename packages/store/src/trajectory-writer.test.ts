@@ -103,6 +103,34 @@ describe('TrajectoryWriter round trip', () => {
     }
   });
 
+  it('stores k-output particles with b as FixedSizeList[k] (f32 and f64, split over batches) and k in the metadata', () => {
+    for (const precision of ['f64', 'f32'] as const) {
+      const dir = tempDir(`pk-${precision}`);
+      const k = 10;
+      const w = TrajectoryWriter.open(options(dir, { precision, particleBufferRows: 5, particleOutputs: k }));
+      const count = 12;
+      const a = Float64Array.from({ length: count * 3 }, (_, i) => i / 7);
+      const b = Float64Array.from({ length: count * k }, (_, i) => SPECIAL[i % SPECIAL.length] - i / 3);
+      const neurons = Int32Array.from({ length: count }, (_, i) => i);
+      w.logMetrics(0, 0, new Float64Array(CORE_OBSERVABLES.length));
+      w.logParticles({ step: 0, neurons, a, b });
+      expect(() => w.logParticles({ step: 1, neurons, a, b: b.subarray(0, count) })).toThrow(/b of 12×10 values/);
+      w.close();
+      const t = openRun(dir).particles();
+      expect(t.numRows).toBe(count);
+      const bType = t.schema.fields[3].type as FixedSizeList;
+      expect(bType).toBeInstanceOf(FixedSizeList);
+      expect(bType.listSize).toBe(k);
+      expect(String(bType.children[0].type)).toBe(String(precision === 'f32' ? new Float32() : new Float64()));
+      expect(t.schema.metadata.get(META.outputs)).toBe('10');
+      const F = precision === 'f32' ? Float32Array : Float64Array;
+      expect(columnBytes(t, 'b').equals(Buffer.from(F.from(b).buffer))).toBe(true);
+      // Row 3's b, read as a list value, is b[30..40).
+      const row3 = t.getChild('b')!.get(3) as { toArray(): Float32Array | Float64Array };
+      expect(Array.from(row3.toArray())).toEqual(Array.from(F.from(b.subarray(30, 40))));
+    }
+  });
+
   it('accepts rows by name (missing observables are NaN) and rejects steps that do not increase', () => {
     const dir = tempDir('named');
     const w = TrajectoryWriter.open(options(dir));

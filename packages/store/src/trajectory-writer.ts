@@ -46,6 +46,8 @@ export interface TrajectoryWriterOptions {
   precision: Precision;
   /** Dimension D of `a` (d + 1 with a bias). Omit to write no particle stream. */
   particleDimension?: number;
+  /** Outputs k of `b` (default 1: a float column; k > 1: FixedSizeList[k]). */
+  particleOutputs?: number;
   /** The resolved config, stored as JSON in the schema metadata of both streams. */
   config?: unknown;
   /** Package versions, stored in the schema metadata. */
@@ -252,6 +254,8 @@ export class TrajectoryWriter {
   readonly observables: readonly string[];
   readonly precision: Precision;
   readonly particleDimension: number | undefined;
+  /** k: values of `b` per particle row. */
+  readonly particleOutputs: number;
 
   private readonly metrics: StreamSink;
   private readonly particles: StreamSink | null;
@@ -283,6 +287,7 @@ export class TrajectoryWriter {
     this.observables = [...options.observables];
     this.precision = options.precision;
     this.particleDimension = options.particleDimension;
+    this.particleOutputs = options.particleOutputs ?? 1;
     this.lock = lock;
     this.metrics = metrics;
     this.particles = particles;
@@ -299,7 +304,7 @@ export class TrajectoryWriter {
     this.pNeuron = new Int32Array(this.pCap);
     const F = this.precision === 'f32' ? Float32Array : Float64Array;
     this.pA = new F(this.pCap * D);
-    this.pB = new F(this.pCap);
+    this.pB = new F(this.pCap * this.particleOutputs);
     this.floatT = this.precision === 'f32' ? new Float32() : new Float64();
   }
 
@@ -318,7 +323,7 @@ export class TrajectoryWriter {
     if (options.versions !== undefined) metadata.set(META.versions, JSON.stringify(options.versions));
     metadata.set(META.precision, options.precision);
     const mSchema = metricsSchema(options.observables, metadata);
-    const pSchema = options.particleDimension === undefined ? null : particlesSchema(options.particleDimension, options.precision, metadata);
+    const pSchema = options.particleDimension === undefined ? null : particlesSchema(options.particleDimension, options.precision, metadata, options.particleOutputs ?? 1);
     try {
       fs.mkdirSync(dir, { recursive: true });
     } catch (err) {
@@ -408,7 +413,8 @@ export class TrajectoryWriter {
     const { step, neurons, a, b } = snapshot;
     const count = neurons.length;
     if ((step | 0) !== step || step < this.lastParticleStep()) throw new RangeError(`particle step must be an int32 not below the last one, got ${step}`);
-    if (a.length !== count * D || b.length !== count) throw new RangeError(`particle snapshot: expected a of ${count}×${D} and b of ${count} values, got ${a.length} and ${b.length}`);
+    const K = this.particleOutputs;
+    if (a.length !== count * D || b.length !== count * K) throw new RangeError(`particle snapshot: expected a of ${count}×${D} and b of ${count}×${K} values, got ${a.length} and ${b.length}`);
     let off = 0;
     while (off < count) {
       if (this.pRows === this.pCap) this.flushParticles();
@@ -417,7 +423,7 @@ export class TrajectoryWriter {
       this.pStep.fill(step, at, at + take);
       this.pNeuron.set(neurons.subarray(off, off + take), at);
       this.pA.set(a.subarray(off * D, (off + take) * D), at * D);
-      this.pB.set(b.subarray(off, off + take), at);
+      this.pB.set(b.subarray(off * K, (off + take) * K), at * K);
       this.pRows = at + take;
       off += take;
     }
@@ -468,7 +474,9 @@ export class TrajectoryWriter {
       makeData({ type: new Int32(), length: n, nullCount: 0, data: this.pStep.subarray(0, n) }),
       makeData({ type: new Int32(), length: n, nullCount: 0, data: this.pNeuron.subarray(0, n) }),
       makeData({ type: aType, length: n, nullCount: 0, child: floatData(this.floatT, this.pA, n * D) }),
-      floatData(this.floatT, this.pB, n),
+      this.particleOutputs > 1
+        ? makeData({ type: sink.schema.fields[3].type as FixedSizeList, length: n, nullCount: 0, child: floatData(this.floatT, this.pB, n * this.particleOutputs) })
+        : floatData(this.floatT, this.pB, n),
     ];
     const bytes = encodeStreamBatch(structBatch(sink.schema, n, children));
     this.guard(() => sink.append(bytes));

@@ -27,6 +27,8 @@ export interface CliResult {
 export interface CliOptions {
   cwd: string;
   timeoutMs?: number;
+  /** Extra environment variables for the child. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Fails early, with the fix, when the CLI has not been built. */
@@ -37,8 +39,8 @@ export function assertCliBuilt(): void {
 }
 
 // MFLAB_DEBUG makes the CLI print stack traces; the tests check what users see without it.
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
   delete env.MFLAB_DEBUG;
   return env;
 }
@@ -50,7 +52,7 @@ export interface StartedCli {
 }
 
 export function startCli(args: readonly string[], options: CliOptions): StartedCli {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: options.cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: options.cwd, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

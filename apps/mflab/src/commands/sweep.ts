@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expandGrid } from '../config/grid.js';
-import { ConfigError } from '../config/validate.js';
+import { ConfigError, nominalDataSize } from '../config/validate.js';
 import { claimTimeoutMs } from '../study/claim.js';
 import { DEFAULT_COMMAND, emitKubernetes, emitSlurm, shardResources } from '../study/emit.js';
 import { createProgress, type ProgressSink } from '../study/progress.js';
@@ -128,7 +128,7 @@ function emitCommand(values: Readonly<Record<string, string | undefined>>, path:
   const shardsRaw = values.shards ?? process.env.MFLAB_SHARDS;
   const shards = shardsRaw !== undefined ? parseShardCount(values.shards !== undefined ? '--shards' : 'MFLAB_SHARDS', shardsRaw) : Math.min(cells.length, 16);
   if (shards > cells.length) process.stderr.write(`mflab sweep: note: ${shards} shards for ${cells.length} runs leaves ${shards - cells.length} array task(s) with nothing to do\n`);
-  const large = cells.some((c) => c.config.data.n * c.config.model.width >= SHARD_MIN_PAIRS);
+  const large = cells.some((c) => nominalDataSize(c.config).n * c.config.model.width >= SHARD_MIN_PAIRS);
   const workers = values.workers !== undefined ? workersOf(values.workers) : large ? 4 : 1;
   const timeout = process.env.MFLAB_CLAIM_TIMEOUT !== undefined ? claimTimeoutMs() / 1000 : undefined;
   const extraArgs = [...(values.backend !== undefined ? ['--backend', values.backend] : []), ...(values.precision !== undefined ? ['--precision', values.precision] : [])];

@@ -5,7 +5,7 @@
  * object is strict: a misspelt key is an error, never a silently ignored setting.
  */
 import { z } from 'zod';
-import { DATA_DEFAULTS, DATA_KINDS, DEFAULT_INIT, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, INIT_KINDS, LOSSES, PARAMETERIZATIONS } from '@mflab/core';
+import { DATA_DEFAULTS, DATA_KINDS, DEFAULT_INIT, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, INIT_KINDS, LOSSES, PARAMETERIZATIONS, isFileKind } from '@mflab/core';
 
 const int = (min: number) => z.number().int().min(min);
 const positive = () => z.number().positive();
@@ -13,13 +13,25 @@ const finite = () => z.number().refine(Number.isFinite, 'expected a finite numbe
 const nonNegative = () => z.number().min(0);
 const oneOf = <T extends string>(values: readonly T[]) => z.enum(values as [T, ...T[]]);
 
-export const dataSchema = z.strictObject({
+const dataObject = z.strictObject({
   kind: oneOf(DATA_KINDS).default(DATA_DEFAULTS.kind),
-  /** csv/arrow: the file (relative paths resolve against the config file's directory). */
+  /** csv/arrow/parquet: the file; idx: the directory of MNIST-format files (relative paths resolve against the config file's directory). */
   path: z.string().min(1).optional(),
   d: int(1).optional(),
-  n: int(1).default(DATA_DEFAULTS.n),
-  nTest: int(0).default(DATA_DEFAULTS.nTest),
+  /** Generated data: the number of points (default 256). Files: when given, a cap (the first n training rows). */
+  n: int(1).optional(),
+  /** Generated data: test points (default 1024). Files: when given, a cap on the test rows. */
+  nTest: int(0).optional(),
+  /** Files: y holds class indices 0..classes−1 (idx: inferred from the labels); the network gets k = classes outputs. */
+  classes: int(2).optional(),
+  /** Files: standardize each input feature with the training rows' mean and standard deviation. */
+  standardize: z.boolean().default(false),
+  /** Files: multiply every input coordinate by this after standardization (1/√d: inputs of norm ≈ 1). */
+  inputScale: positive().default(1),
+  /** idx: file names in `path`, when they are not the standard train-images-idx3-ubyte[.gz] etc. */
+  files: z
+    .strictObject({ trainImages: z.string().min(1).optional(), trainLabels: z.string().min(1).optional(), testImages: z.string().min(1).optional(), testLabels: z.string().min(1).optional() })
+    .optional(),
   teacherWidth: int(1).default(DATA_DEFAULTS.teacherWidth),
   sphere: z.boolean().default(DATA_DEFAULTS.sphere),
   outputScale: finite().default(DATA_DEFAULTS.outputScale),
@@ -31,6 +43,11 @@ export const dataSchema = z.strictObject({
   /** Seed of the data draws (default 0), apart from the top-level seed (init, SGD batches): a seed sweep then varies the network, not the data. */
   seed: int(0).default(0),
 });
+
+/** Generated kinds get their n and nTest defaults; a file keeps n and nTest only where they were written (they cap it). */
+export const dataSchema = dataObject.transform((data) =>
+  isFileKind(data.kind) ? data : { ...data, n: data.n ?? DATA_DEFAULTS.n, nTest: data.nTest ?? DATA_DEFAULTS.nTest },
+);
 
 export const initSchema = z.strictObject({
   kind: oneOf(INIT_KINDS).default(DEFAULT_INIT.kind),
@@ -55,6 +72,9 @@ export const trainSchema = z.strictObject({
   weightDecay: nonNegative().default(DEFAULT_TRAIN.weightDecay),
   integrator: oneOf(['gd', 'sgd'] as const).default(DEFAULT_TRAIN.integrator),
   batchSize: int(1).nullable().default(DEFAULT_TRAIN.batchSize),
+  /** Minibatch SGD over the training set: this many epochs of ⌊n/B⌋ steps (replaces steps). */
+  epochs: int(1).nullable().default(DEFAULT_TRAIN.epochs),
+  schedule: oneOf(['constant', 'cosine'] as const).default(DEFAULT_TRAIN.schedule),
   precision: oneOf(['f32', 'f64'] as const).default(DEFAULT_TRAIN.precision),
   backend: oneOf(['auto', 'wasm', 'tfjs', 'reference'] as const).default(DEFAULT_TRAIN.backend),
   /** A run whose training risk exceeds this (or is not finite) is stopped and marked diverged. */

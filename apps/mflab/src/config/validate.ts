@@ -4,7 +4,7 @@
  * kind needs a path, ...). Every failure is one `ConfigError`: the path of the field, the value
  * and what is allowed — the CLI prints its message and exits 2.
  */
-import { InvalidInputError, resolveDataSpec, resolveSimulationConfig, type DataSpec, type SimulationConfig, type SimulationConfigInput } from '@mflab/core';
+import { DATA_DEFAULTS, InvalidInputError, resolveDataSpec, resolveSimulationConfig, type DataSpec, type SimulationConfig, type SimulationConfigInput } from '@mflab/core';
 import { z } from 'zod';
 import { configSchema, type AppConfig } from './schema.js';
 
@@ -102,6 +102,15 @@ export function coreConfigOf(config: AppConfig): SimulationConfigInput {
   const { maxRisk: _maxRisk, ...train } = config.train;
   const { checkpointEvery: _checkpointEvery, ...log } = config.log;
   return { seed: config.seed, model: config.model, loss: config.loss, train, log };
+}
+
+/**
+ * The data size a config implies before any file is read: generated kinds state n and nTest; a
+ * file's are its caps when written, else the generated defaults stand in (an estimate for cost
+ * and memory planning only — the file decides).
+ */
+export function nominalDataSize(config: AppConfig): { n: number; nTest: number } {
+  return { n: config.data.n ?? DATA_DEFAULTS.n, nTest: config.data.nTest ?? DATA_DEFAULTS.nTest };
 }
 
 export function dataSpecOf(config: AppConfig): DataSpec {

@@ -250,7 +250,11 @@ export function loadStudy(dir: string): LoadedStudy {
   return { dir, meta, singleRun: entries.length === 1 && entries[0].relative === '.', runs, excluded, notes };
 }
 
-/** The run's final test outputs from `outputs.arrow` as a map point → f, or null if the file is missing. */
+/**
+ * The run's final test outputs from `outputs.arrow` as a map point → f, or null if the file is
+ * missing. With k outputs (`f` a list of k values per point) every output is its own entry,
+ * point i·k + c, so that across-seed statistics run over all the outputs.
+ */
 export function readOutputs(run: Pick<RunRecord, 'dir'>): { point: Int32Array; f: Float64Array } | null {
   const file = path.join(run.dir, OUTPUTS_FILE);
   if (!fs.existsSync(file)) return null;
@@ -258,7 +262,16 @@ export function readOutputs(run: Pick<RunRecord, 'dir'>): { point: Int32Array; f
   const point = table.getChild('point');
   const f = table.getChild('f');
   if (point === null || f === null) throw new Error(`${file}: expected columns point and f`);
-  return { point: Int32Array.from(point.toArray() as ArrayLike<number>), f: Float64Array.from(f.toArray() as ArrayLike<number>) };
+  const points = Int32Array.from(point.toArray() as ArrayLike<number>);
+  const fType = f.type as { listSize?: number };
+  if (fType.listSize === undefined) return { point: points, f: Float64Array.from(f.toArray() as ArrayLike<number>) };
+  const k = fType.listSize;
+  const values = new Float64Array(points.length * k);
+  for (let i = 0; i < points.length; i++) {
+    const row = f.get(i) as { toArray(): Float64Array };
+    values.set(row.toArray(), i * k);
+  }
+  return { point: Int32Array.from({ length: values.length }, (_, v) => points[Math.floor(v / k)] * k + (v % k)), f: values };
 }
 
 /** One particle snapshot: for each neuron, (b_j a_j[0], b_j a_j[1]) and sign(b_j). */
@@ -283,6 +296,8 @@ export function readParticleProjections(run: Pick<RunRecord, 'dir'>, steps: read
     const aData = batch.getChild(COLUMNS.a)?.data[0];
     const bCol = batch.getChild(COLUMNS.b)?.toArray() as Float32Array | Float64Array;
     if (aData === undefined) continue;
+    // b_j ∈ R^k (k > 1) has no sign to colour by, nor a scalar b_j·a_j to plot.
+    if ((batch.schema.fields[3]?.type as { listSize?: number } | undefined)?.listSize !== undefined) return null;
     const D = (aData.type as { listSize: number }).listSize;
     if (D < 2) return null;
     // apache-arrow slices the child's `values` with the batch, so they start at this batch's row 0.

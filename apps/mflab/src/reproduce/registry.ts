@@ -10,6 +10,7 @@ export const PRESET_IDS = [
   'ntk-linearization',
   'ntk-drift',
   'edge-of-chaos-depth',
+  'fashion-mnist',
 ] as const;
 
 export type PresetId = (typeof PRESET_IDS)[number];

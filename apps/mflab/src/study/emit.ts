@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import type { AppConfig } from '../config/schema.js';
 import type { GridCell } from '../config/grid.js';
 import { partitionByCost, runCost } from './shards.js';
+import { nominalDataSize } from '../config/validate.js';
 
 const MiB = 1024 * 1024;
 /** A Node process with the CLI, apache-arrow and the pool loaded, before any run. */
@@ -32,7 +33,7 @@ export function runMemoryBytes(config: AppConfig): number {
   const d = config.data.d ?? 2;
   const D = d + (config.model.bias ? 1 : 0);
   const m = config.model.width;
-  const { n, nTest } = config.data;
+  const { n, nTest } = nominalDataSize(config);
   const parameters = m * (D + 1) * (32 + 3 * b);
   const data = (n + nTest) * (D + 1) * (8 + b);
   const perSample = 8 * n * (4 + Math.ceil(m / 256));

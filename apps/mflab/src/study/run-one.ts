@@ -6,13 +6,16 @@
  * metrics.arrows, particles.arrows, checkpoint.arrow and outputs.arrow.
  */
 import { join } from 'node:path';
-import { Field, Float64, Int32, Schema, makeData, Table, RecordBatch, Struct, tableToIPC } from 'apache-arrow';
+import { Field, FixedSizeList, Float64, Int32, Schema, makeData, Table, RecordBatch, Struct, tableToIPC } from 'apache-arrow';
 import {
   InvalidInputError,
   OBSERVABLE_COLUMNS,
   Simulation,
   kernelShapeOf,
   loadDataset,
+  outputsFor,
+  resolveRunLength,
+  usesFiniteBatches,
   prepareKernel,
   resolveSimulationConfig,
   runSimulationAsync,
@@ -71,17 +74,23 @@ interface RunEngine extends SteppedModel {
   testOutputs(): Float64Array | Promise<Float64Array>;
 }
 
-/** Which engine a run gets: sharded only when it has threads, runs full-batch GD on wasm, and is big enough. */
+/**
+ * Which engine a run gets: sharded only when it has threads, runs full-batch GD or finite-data
+ * minibatch SGD on wasm, and a step (n or B samples × m neurons) is big enough.
+ */
 export function usesShardedEngine(config: AppConfig, data: DataSplit, threads: number): boolean {
   const { train } = config;
-  return threads > 1 && train.integrator === 'gd' && (train.backend === 'auto' || train.backend === 'wasm') && data.train.n * config.model.width >= SHARD_MIN_PAIRS;
+  const core = resolveSimulationConfig(coreConfigOf(config));
+  const finiteSgd = usesFiniteBatches(core, data);
+  const n = finiteSgd ? Math.min(data.train.n, train.batchSize ?? data.train.n) : data.train.n;
+  return threads > 1 && (train.integrator === 'gd' || finiteSgd) && (train.backend === 'auto' || train.backend === 'wasm') && n * config.model.width >= SHARD_MIN_PAIRS;
 }
 
 export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   const { config, dir } = request;
   const started = performance.now();
   const versions = packageVersions();
-  const coreConfig = resolveSimulationConfig(coreConfigOf(config));
+  let coreConfig = resolveSimulationConfig(coreConfigOf(config));
   const info: RunInfo = { config, seed: config.seed, status: 'running', error: null, backend: null, precision: config.train.precision, versions, timings: {} };
   writeRunInfo(dir, info);
   let writer: TrajectoryWriter | null = null;
@@ -89,6 +98,9 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   let sharded: ShardedSimulation | null = null;
   try {
     const data = await loadDataset(dataSpecOf(config), config.data.seed);
+    // train.epochs becomes train.steps once the training set's size is known; a loss that does not fit the data stops here.
+    coreConfig = resolveRunLength(coreConfig, data);
+    const outputs = outputsFor(coreConfig.loss, data);
     const checkpoint: StoredCheckpoint | null = request.resume ? readCheckpoint(dir) : null;
     const resumeOptions = checkpoint ? { initialParams: checkpoint.initialParams, params: checkpoint.params, startStep: checkpoint.step } : {};
     const threads = request.threads ?? 1;
@@ -113,12 +125,13 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
       observables: METRIC_COLUMNS,
       precision: config.train.precision,
       particleDimension: config.log.particles.every > 0 && config.log.particles.count > 0 ? D : undefined,
+      particleOutputs: outputs,
       config,
       versions,
       resumeFrom: checkpoint,
     });
     const resumeStep = checkpoint?.step ?? -1;
-    const total = config.train.steps;
+    const total = coreConfig.train.steps;
     const every = config.log.checkpointEvery;
     let nextCheckpoint = every > 0 ? (Math.floor(Math.max(resumeStep, 0) / every) + 1) * every : Infinity;
     let tooLarge: string | null = null;
@@ -152,7 +165,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
       reason = tooLarge;
     }
     w.checkpoint({ step: run.currentStep, params: run.params, initialParams: run.initialParams });
-    writeOutputs(dir, await run.testOutputs());
+    writeOutputs(dir, await run.testOutputs(), outputs);
     w.close();
     writer = null;
     const seconds = (performance.now() - started) / 1000;
@@ -187,9 +200,27 @@ export function oneLine(error: unknown): string {
   return message.split('\n')[0];
 }
 
-/** `outputs.arrow`: the network's outputs on the test set at the final step (point, f). */
-export function writeOutputs(dir: string, f: Float64Array): void {
-  const point = Int32Array.from({ length: f.length }, (_, i) => i);
+/**
+ * `outputs.arrow`: the network's outputs on the test set at the final step (point, f); with k
+ * outputs f is a FixedSizeList<float64>[k] and `prediction` the argmax class.
+ */
+export function writeOutputs(dir: string, f: Float64Array, k = 1): void {
+  const n = f.length / k;
+  const point = Int32Array.from({ length: n }, (_, i) => i);
+  if (k > 1) {
+    const prediction = new Int32Array(n);
+    for (let i = 0; i < n; i++) for (let c = 1; c < k; c++) if (f[i * k + c] > f[i * k + prediction[i]]) prediction[i] = c;
+    const listType = new FixedSizeList(k, new Field('item', new Float64(), false));
+    const fields = [new Field('point', new Int32(), false), new Field('f', listType, false), new Field('prediction', new Int32(), false)];
+    const children = [
+      makeData({ type: new Int32(), data: point }),
+      makeData({ type: listType, length: n, nullCount: 0, child: makeData({ type: new Float64(), data: f.slice() }) }),
+      makeData({ type: new Int32(), data: prediction }),
+    ];
+    const data = makeData({ type: new Struct(fields), length: n, nullCount: 0, children });
+    writeFileAtomic(join(dir, 'outputs.arrow'), tableToIPC(new Table(new Schema(fields), [new RecordBatch(new Schema(fields), data)]), 'file'));
+    return;
+  }
   const fields = [new Field('point', new Int32(), false), new Field('f', new Float64(), false)];
   const type = new Struct(fields);
   const data = makeData({ type, length: f.length, nullCount: 0, children: [makeData({ type: new Int32(), data: point }), makeData({ type: new Float64(), data: f.slice() })] });

@@ -9,6 +9,7 @@
  */
 import { InvalidInputError } from '@mflab/core';
 import type { GridCell } from '../config/grid.js';
+import { nominalDataSize } from '../config/validate.js';
 
 /** Shard `index` of `count` (0-based). */
 export interface ShardSpec {
@@ -18,8 +19,8 @@ export interface ShardSpec {
 
 /** n · m · steps: the run's work in neuron–sample pairs visited (one step costs O(n·m·D), ARCHITECTURE.md (3)). */
 export function runCost(cell: GridCell): number {
-  const { data, model, train } = cell.config;
-  return data.n * model.width * Math.max(1, train.steps);
+  const { model, train } = cell.config;
+  return nominalDataSize(cell.config).n * model.width * Math.max(1, train.steps);
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 import { DataType, Precision, tableFromIPC, type Table, type Vector } from 'apache-arrow';
 import type { DataSplit } from '../types.js';
-import { assembleSplit, fileError, planColumns } from './columns.js';
+import { assembleSplit, checkClassLabel, fileError, fileOptions, planColumns, type FileDataOptions } from './columns.js';
 
 const FILE_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
 
@@ -19,7 +19,7 @@ function hasMagicAt(bytes: Uint8Array, offset: number): boolean {
 }
 
 /** The first line of an error's message: a library's multi-line stack dump is not for users. */
-function firstLine(error: unknown): string {
+export function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0].slice(0, 200);
 }
@@ -102,14 +102,22 @@ function readSplit(vector: Vector, rows: number, isTest: Uint8Array, source: str
 
 /**
  * Parses an Arrow IPC dataset, in file or stream format. `source` names the file in error
- * messages; `expectedD`, when given, must equal the number of x columns. Rows in errors are
- * counted from 0, as Arrow, pandas and polars index them. Note that a stream cut between record
- * batches is indistinguishable from a shorter stream and reads as such.
+ * messages; `optionsOrD` carries what the spec asks of the file (dimension check, classes, row
+ * caps, standardization: see FileDataOptions; a number is the expected d alone). Rows in errors are counted from 0, as Arrow,
+ * pandas and polars index them. Note that a stream cut between record batches is
+ * indistinguishable from a shorter stream and reads as such.
  */
-export function parseArrowDataset(bytes: Uint8Array, source: string, expectedD?: number): DataSplit {
-  const table = readTable(bytes, source);
+export function parseArrowDataset(bytes: Uint8Array, source: string, optionsOrD?: FileDataOptions | number): DataSplit {
+  return datasetFromArrowTable(readTable(bytes, source), source, fileOptions(optionsOrD));
+}
+
+/**
+ * The column handling of {@link parseArrowDataset} on an already decoded table (Parquet files
+ * arrive here too): x columns and y of any float or integer type, an optional string split.
+ */
+export function datasetFromArrowTable(table: Table, source: string, options: FileDataOptions = {}): DataSplit {
   const names = table.schema.fields.map((field) => field.name);
-  const plan = planColumns(names, source, expectedD);
+  const plan = planColumns(names, source, options.d);
   const { d } = plan;
   const rows = table.numRows;
   const x = new Float64Array(rows * d);
@@ -118,6 +126,8 @@ export function parseArrowDataset(bytes: Uint8Array, source: string, expectedD?:
   const column = (index: number): Vector => table.getChildAt(index) as Vector;
   for (let c = 0; c < d; c++) readNumeric(column(plan.x[c]), names[plan.x[c]], rows, x, d, c, source);
   readNumeric(column(plan.y), 'y', rows, y, 1, 0, source);
+  const { classes } = options;
+  if (classes !== undefined) for (let r = 0; r < rows; r++) checkClassLabel(y[r], classes, source, `row ${r}, column "y"`);
   if (plan.split >= 0) readSplit(column(plan.split), rows, isTest, source);
-  return assembleSplit({ rows, d, x, y, isTest }, source);
+  return assembleSplit({ rows, d, x, y, isTest }, source, options);
 }

@@ -1,6 +1,6 @@
 /**
  * CSV datasets: a header row naming the columns x0..x{d−1}, y and optionally split
- * (train/test), then one comma-separated row per point. Pure (text in, DataSplit out); the
+ * (train/test), then one comma-separated row per point (see planColumns for the x columns). Pure (text in, DataSplit out); the
  * file I/O lives in load.ts.
  *
  * Deliberately strict: `Number()` would read "" as 0, "0x1f" as 31 and " 1e3 " as 1000, and a
@@ -9,7 +9,7 @@
  * cells are unquoted, but a quoted cell may not contain a comma.
  */
 import type { DataSplit } from '../types.js';
-import { assembleSplit, fileError, planColumns } from './columns.js';
+import { assembleSplit, checkClassLabel, fileError, fileOptions, planColumns, type FileDataOptions } from './columns.js';
 
 const DECIMAL = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 const NON_FINITE = /^[+-]?(?:nan|inf|infinity)$/i;
@@ -22,14 +22,17 @@ function cellText(raw: string): string {
 }
 
 /**
- * Parses a CSV dataset. `source` names the file in error messages (its path, usually).
- * `expectedD`, when given, must equal the number of x columns. Line numbers in errors count
- * from 1 with the header on line 1, as editors show them; blank lines are skipped but counted.
+ * Parses a CSV dataset. `source` names the file in error messages (its path, usually);
+ * `optionsOrD` carries what the spec asks of the file (dimension check, classes, row caps,
+ * standardization: see FileDataOptions; a number is the expected d alone). Line numbers in errors count from 1 with the header on
+ * line 1, as editors show them; blank lines are skipped but counted. Every row is checked, also
+ * those beyond the row caps.
  *
  * Errors (InvalidInputError on `data.path`, or `data.d` for a dimension mismatch) read like
  * `data.path: /tmp/a.csv line 17, column "x1": "abc" is not a number`.
  */
-export function parseCsvDataset(text: string, source: string, expectedD?: number): DataSplit {
+export function parseCsvDataset(text: string, source: string, optionsOrD?: FileDataOptions | number): DataSplit {
+  const options = fileOptions(optionsOrD);
   // A UTF-8 BOM (Excel writes one) would otherwise become part of the first column's name.
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const lines = body.split('\n');
@@ -45,7 +48,7 @@ export function parseCsvDataset(text: string, source: string, expectedD?: number
   if (names.every((name) => DECIMAL.test(name))) {
     throw fileError(source, headerWhere, `expected a header row naming columns x0..x{d−1}, y and optionally split, got numbers`);
   }
-  const plan = planColumns(names, source, expectedD, headerWhere);
+  const plan = planColumns(names, source, options.d, headerWhere);
   const { d } = plan;
 
   let rows = 0;
@@ -82,6 +85,7 @@ export function parseCsvDataset(text: string, source: string, expectedD?: number
     };
     for (let c = 0; c < d; c++) x[r * d + c] = number(plan.x[c]);
     y[r] = number(plan.y);
+    if (options.classes !== undefined) checkClassLabel(y[r], options.classes, source, `${where}, column "y"`);
     if (plan.split >= 0) {
       const split = cellText(cells[plan.split]);
       if (split !== 'train' && split !== 'test') {
@@ -91,5 +95,5 @@ export function parseCsvDataset(text: string, source: string, expectedD?: number
     }
     r++;
   }
-  return assembleSplit({ rows, d, x, y, isTest }, source);
+  return assembleSplit({ rows, d, x, y, isTest }, source, options);
 }

@@ -3,7 +3,7 @@ import type { DataSplit } from '../types.js';
 import { DATA_KINDS } from '../types.js';
 import { STRIPE_INTERVAL, makeDataset, makePopulationSampler } from './generators.js';
 import { loadDataset } from './load.js';
-import { checkerboardDelta, type DataSpec } from './spec.js';
+import { checkerboardDelta, isFileKind, type DataSpec } from './spec.js';
 import { evaluateTeacher, makeTeacher, teacherOf } from './teacher.js';
 
 const GENERATED: DataSpec[] = [
@@ -36,7 +36,7 @@ const expectProportion = (observed: number, p: number, N: number) =>
 describe('determinism (ARCHITECTURE.md §4)', () => {
   it('covers every generated kind in DATA_KINDS', () => {
     const covered = new Set(GENERATED.map((s) => s.kind));
-    expect(DATA_KINDS.filter((k) => k !== 'csv' && k !== 'arrow' && !covered.has(k))).toEqual([]);
+    expect(DATA_KINDS.filter((k) => !isFileKind(k) && !covered.has(k))).toEqual([]);
   });
 
   for (const spec of GENERATED) {

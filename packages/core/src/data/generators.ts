@@ -98,6 +98,8 @@ function pointGenerator(spec: ResolvedDataSpec, d: number, seed: number): PointG
     }
     case 'csv':
     case 'arrow':
+    case 'parquet':
+    case 'idx':
       throw new InvalidInputError('data.kind', `kind ${JSON.stringify(spec.kind)} is read from a file: use loadDataset, not makeDataset`);
   }
 }
@@ -125,7 +127,7 @@ function generatedDimension(spec: ResolvedDataSpec): number {
 }
 
 /**
- * Generates the train and test sets of a generated kind (every kind but csv/arrow) for this
+ * Generates the train and test sets of a generated kind (every kind but the files) for this
  * data seed, with a population sampler for online SGD. Synchronous; files need
  * `loadDataset`. Validates the spec (see {@link resolveDataSpec}) and the seed.
  *

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DATA_DEFAULTS, checkerboardDelta, resolveDataSpec } from './spec.js';
+import { DATA_DEFAULTS, FILE_DATA_KINDS, checkerboardDelta, isFileKind, resolveDataSpec } from './spec.js';
 import { makeDataset } from './generators.js';
 import { loadDataset } from './load.js';
 import { expectFieldError } from '../testing/expect-field.js';
@@ -13,6 +13,12 @@ describe('resolveDataSpec', () => {
       d: 2,
       n: 256,
       nTest: 1024,
+      nCap: undefined,
+      nTestCap: undefined,
+      classes: undefined,
+      standardize: false,
+      inputScale: 1,
+      files: undefined,
       teacherWidth: 3,
       sphere: true,
       outputScale: 1,
@@ -70,13 +76,52 @@ describe('resolveDataSpec', () => {
   it('requires a path for files and only for files', () => {
     expectFieldError(() => resolveDataSpec({ kind: 'csv' }), 'data.path', /required for kind "csv"/);
     expectFieldError(() => resolveDataSpec({ kind: 'arrow', path: '  ' }), 'data.path', /non-empty/);
-    expectFieldError(() => resolveDataSpec({ kind: 'teacher', path: 'a.csv' }), 'data.path', /only used by kinds "csv" and "arrow"/);
+    expectFieldError(() => resolveDataSpec({ kind: 'teacher', path: 'a.csv' }), 'data.path', /only used by the file kinds "csv", "arrow", "parquet" and "idx"/);
+  });
+
+  it('requires a path for every file kind, a directory for idx', () => {
+    for (const kind of ['parquet', 'idx'] as const) {
+      expectFieldError(() => resolveDataSpec({ kind }), 'data.path', new RegExp(`required for kind "${kind}"`));
+    }
+    expectFieldError(() => resolveDataSpec({ kind: 'idx' }), 'data.path', /the directory holding the IDX files/);
+    expect(isFileKind('parquet') && isFileKind('idx') && !isFileKind('teacher')).toBe(true);
+    expect(FILE_DATA_KINDS).toEqual(['csv', 'arrow', 'parquet', 'idx']);
+  });
+
+  it('caps file rows only with n and nTest written, and stays idempotent', () => {
+    const plain = resolveDataSpec({ kind: 'parquet', path: 'a.parquet' });
+    expect([plain.nCap, plain.nTestCap, plain.n]).toEqual([undefined, undefined, 256]);
+    expect(resolveDataSpec(plain)).toEqual(plain);
+    const capped = resolveDataSpec({ kind: 'idx', path: 'dir', n: 1000, nTest: 0, classes: 10, standardize: true, files: { testLabels: 'l.gz' } });
+    expect(capped).toMatchObject({ nCap: 1000, nTestCap: 0, classes: 10, standardize: true, files: { testLabels: 'l.gz' } });
+    expect(resolveDataSpec(capped)).toEqual(capped);
+    const generated = resolveDataSpec({ n: 10, nTest: 5 });
+    expect([generated.nCap, generated.nTestCap, generated.n]).toEqual([undefined, undefined, 10]);
+    expect(resolveDataSpec(generated)).toEqual(generated);
+  });
+
+  it('validates classes, standardize and files, and keeps them to file kinds', () => {
+    expectFieldError(() => resolveDataSpec({ kind: 'csv', path: 'a.csv', classes: 1 }), 'data.classes', /integer ≥ 2/);
+    expectFieldError(() => resolveDataSpec({ kind: 'csv', path: 'a.csv', classes: 2.5 }), 'data.classes', /integer ≥ 2/);
+    expectFieldError(() => resolveDataSpec({ kind: 'stripe', classes: 2 }), 'data.classes', /only used by the file kinds/);
+    expectFieldError(() => resolveDataSpec({ kind: 'csv', path: 'a.csv', standardize: 'yes' }), 'data.standardize', /true or false/);
+    expectFieldError(() => resolveDataSpec({ kind: 'teacher', standardize: true }), 'data.standardize', /only used by the file kinds/);
+    expectFieldError(() => resolveDataSpec({ kind: 'csv', path: 'a.csv', inputScale: -1 }), 'data.inputScale', /positive/);
+    expectFieldError(() => resolveDataSpec({ kind: 'teacher', inputScale: 0.5 }), 'data.inputScale', /only used by the file kinds/);
+    expect(resolveDataSpec({ kind: 'teacher', standardize: false }).standardize).toBe(false);
+    expectFieldError(() => resolveDataSpec({ kind: 'csv', path: 'a.csv', files: {} }), 'data.files', /only used by kind "idx"/);
+    expectFieldError(() => resolveDataSpec({ kind: 'idx', path: 'd', files: 'x' }), 'data.files', /expected an object/);
+    expectFieldError(() => resolveDataSpec({ kind: 'idx', path: 'd', files: { images: 'a' } }), 'data.files.images', /unknown key; allowed keys are trainImages/);
+    expectFieldError(() => resolveDataSpec({ kind: 'idx', path: 'd', files: { trainImages: '' } }), 'data.files.trainImages', /non-empty/);
+    expectFieldError(() => resolveDataSpec({ kind: 'teacher', nCap: 5 }), 'data.nCap', /write data\.n/);
+    expectFieldError(() => resolveDataSpec({ nCap: 5 }), 'data.nCap');
   });
 
   it('rejects bad seeds and files in makeDataset with field-level errors', async () => {
     expectFieldError(() => makeDataset({}, -1), 'seed');
     expectFieldError(() => makeDataset({}, 0.5), 'seed');
     expectFieldError(() => makeDataset({ kind: 'csv', path: 'a.csv' }, 0), 'data.kind', /loadDataset/);
+    expectFieldError(() => makeDataset({ kind: 'idx', path: 'dir' }, 0), 'data.kind', /loadDataset/);
     await expect(loadDataset({ kind: 'csv' }, 0)).rejects.toThrow(/^data\.path: required/);
   });
 });

@@ -1,7 +1,7 @@
 import { InvalidInputError, requireFinite, requireInteger, requireOneOf, requirePositive } from '../errors.js';
 import { checkSeed } from '../random/index.js';
 import { resolveModelSpec, type ModelSpec, type ModelSpecInput } from '../model/spec.js';
-import { LOSSES, type BackendName, type IntegratorName, type LossName, type Precision } from '../types.js';
+import { LOSSES, type BackendName, type DataSplit, type IntegratorName, type LossName, type Precision } from '../types.js';
 
 /** `train` keys of ARCHITECTURE.md §6. */
 export interface TrainSpec {
@@ -10,10 +10,21 @@ export interface TrainSpec {
   lr: number;
   /** λ */
   weightDecay: number;
-  /** `gd`: full batch on the training set; `sgd`: population SGD, a fresh batch from the data generator each step. */
+  /**
+   * `gd`: full batch on the training set. `sgd`: minibatch SGD — over the finite training set
+   * (seeded shuffle each epoch) when the data come from a file or `epochs` is set, else
+   * population SGD (a fresh batch from the data generator each step).
+   */
   integrator: IntegratorName;
-  /** Population SGD batch size (default: the training set size). */
+  /** SGD batch size B (default: the training set size). */
   batchSize: number | null;
+  /**
+   * Finite-data SGD: run this many epochs of ⌊n/B⌋ steps each (the n mod B samples left over
+   * by an epoch's shuffle are skipped that epoch); replaces `steps`. null: `steps` decides.
+   */
+  epochs: number | null;
+  /** Step size η_t: `constant` η, or `cosine` η (1 + cos(π t / T)) / 2 over the T steps of the run. */
+  schedule: LrSchedule;
   precision: Precision;
   backend: BackendName;
 }
@@ -45,12 +56,16 @@ export interface SimulationConfigInput {
   log?: { every?: number; particles?: Partial<LogSpec['particles']>; ntk?: Partial<LogSpec['ntk']> };
 }
 
+export type LrSchedule = 'constant' | 'cosine';
+
 export const DEFAULT_TRAIN: Readonly<TrainSpec> = {
   steps: 1000,
   lr: 0.1,
   weightDecay: 0,
   integrator: 'gd',
   batchSize: null,
+  epochs: null,
+  schedule: 'constant',
   precision: 'f64',
   backend: 'auto',
 };
@@ -84,9 +99,14 @@ export function resolveSimulationConfig(input: SimulationConfigInput = {}): Simu
     weightDecay: requireFinite('train.weightDecay', t.weightDecay, 0),
     integrator: requireOneOf('train.integrator', t.integrator, ['gd', 'sgd'] as const),
     batchSize: t.batchSize === null ? null : requireInteger('train.batchSize', t.batchSize, 1),
+    epochs: t.epochs === null ? null : requireInteger('train.epochs', t.epochs, 1),
+    schedule: requireOneOf('train.schedule', t.schedule, ['constant', 'cosine'] as const),
     precision: requireOneOf('train.precision', t.precision, ['f32', 'f64'] as const),
     backend: requireOneOf('train.backend', t.backend, ['auto', 'wasm', 'tfjs', 'reference'] as const),
   };
+  if (train.epochs !== null && train.integrator !== 'sgd') {
+    throw new InvalidInputError('train.epochs', 'epochs are passes of minibatch SGD over the training set; set train.integrator: sgd, or use train.steps with gd');
+  }
   rejectUnknown('log', input.log, ['every', 'particles', 'ntk']);
   rejectUnknown('log.particles', input.log?.particles, ['every', 'count']);
   rejectUnknown('log.ntk', input.log?.ntk, ['every', 'probe']);
@@ -108,4 +128,42 @@ export function resolveSimulationConfig(input: SimulationConfigInput = {}): Simu
     train,
     log,
   };
+}
+
+/** Whether SGD runs over the finite training set (epochs of shuffled batches) rather than fresh population samples. */
+export function usesFiniteBatches(config: SimulationConfig, data: DataSplit): boolean {
+  return config.train.integrator === 'sgd' && (config.train.epochs !== null || !data.sampler);
+}
+
+/** Batches per epoch of finite-data SGD: ⌊n / B⌋ (at least 1; B ≤ n is checked when the simulation is built). */
+export function batchesPerEpoch(config: SimulationConfig, nTrain: number): number {
+  return Math.max(1, Math.floor(nTrain / Math.min(nTrain, config.train.batchSize ?? nTrain)));
+}
+
+/**
+ * The config a run on this data executes: `train.epochs` turned into `train.steps`
+ * (epochs · ⌊n/B⌋). Engines call it on construction, so `config.train.steps` is always the
+ * run's length.
+ */
+export function resolveRunLength(config: SimulationConfig, data: DataSplit): SimulationConfig {
+  const { epochs } = config.train;
+  if (epochs === null || !usesFiniteBatches(config, data)) return config;
+  const steps = epochs * batchesPerEpoch(config, data.train.n);
+  return steps === config.train.steps ? config : { ...config, train: { ...config.train, steps } };
+}
+
+/**
+ * η_t, the step size of update t (0-based) of a T-step run (cosine: η (1 + cos(π t/T)) / 2).
+ */
+export function stepSizeAt(train: Pick<TrainSpec, 'lr' | 'schedule' | 'steps'>, t: number): number {
+  if (train.schedule === 'constant' || train.steps === 0) return train.lr;
+  return 0.5 * train.lr * (1 + Math.cos((Math.PI * t) / train.steps));
+}
+
+/** The flow time after `step` updates: Σ_{t < step} η_t (= step·η for a constant step). */
+export function flowTime(train: Pick<TrainSpec, 'lr' | 'schedule' | 'steps'>, step: number): number {
+  if (train.schedule === 'constant') return step * train.lr;
+  let time = 0;
+  for (let t = 0; t < step; t++) time += stepSizeAt(train, t);
+  return time;
 }

@@ -1,9 +1,25 @@
-export { DEFAULT_LOG, DEFAULT_TRAIN, resolveSimulationConfig, type LogSpec, type SimulationConfig, type SimulationConfigInput, type TrainSpec } from './config.js';
+export {
+  DEFAULT_LOG,
+  DEFAULT_TRAIN,
+  batchesPerEpoch,
+  flowTime,
+  resolveRunLength,
+  resolveSimulationConfig,
+  stepSizeAt,
+  usesFiniteBatches,
+  type LogSpec,
+  type LrSchedule,
+  type SimulationConfig,
+  type SimulationConfigInput,
+  type TrainSpec,
+} from './config.js';
+export { EpochBatches } from './batches.js';
 export type { StepKernel, UpdateCoefficients } from './kernel.js';
 export { ReferenceKernel } from './reference-kernel.js';
 export { TfjsKernel, tfjsStepIsFaster, type KernelShape, type TfjsKernelOptions } from './tfjs-kernel.js';
 export {
   OBSERVABLE_COLUMNS,
+  classFitStats,
   fitStats,
   observableRow,
   parameterStats,
@@ -26,7 +42,7 @@ export {
   type SharedWasmMemory,
   type WasmKernelExports,
 } from './wasm-module.js';
-export { sampleStride } from './wasm-kernel.js';
+export { WasmKernel, sampleStride } from './wasm-kernel.js';
 export { empiricalTangentKernel, relativeFrobeniusDistance } from './tangent-kernel.js';
-export { Simulation, kernelShapeOf, predictOn, prepareKernel, selectKernel, type BackendInfo, type SimulationOptions } from './simulation.js';
+export { Simulation, kernelShapeOf, outputsFor, predictOn, prepareKernel, selectKernel, type BackendInfo, type SimulationOptions } from './simulation.js';
 export { runSimulation, runSimulationAsync, type AsyncRunCallbacks, type RunCallbacks, type RunResult, type RunStatus, type SteppedModel } from './run.js';

@@ -20,6 +20,8 @@ export interface UpdateCoefficients {
 export interface ParamsHandle {
   readonly m: number;
   readonly D: number;
+  /** Number of outputs (b_j ∈ R^k); absent means 1. */
+  readonly k?: number;
 }
 
 /** An input set x̃ living in a kernel's own storage. */
@@ -46,8 +48,18 @@ export interface StepKernel {
   uploadInputs(inputs: AugmentedInputs): InputsHandle;
   /** Overwrites an uploaded input set with new values of the same shape (population SGD batches). */
   refreshInputs(handle: InputsHandle, inputs: AugmentedInputs): void;
-  /** out[i] = Σ_{j0 ≤ j < j1} b_j σ(a_j·x̃_i) for i < n (unscaled: no s, no centering), summed in float64 across neuron blocks. */
+  /**
+   * out[i·k + c] = Σ_{j0 ≤ j < j1} b_jc σ(a_j·x̃_i) for i < n, c < k (unscaled: no s, no
+   * centering), summed in float64 across neuron blocks. k = 1 is the scalar network.
+   */
   partialOutputs(params: ParamsHandle, inputs: InputsHandle, j0: number, j1: number, out: Float64Array): void;
-  /** Applies eq. (3) to neurons j0 ≤ j < j1 given residuals r (length n). */
+  /**
+   * Applies eq. (3) to neurons j0 ≤ j < j1 given residuals r (n × k, sample-major:
+   * r[i·k + c] = ∂ℓ/∂f_c(x_i) / n). With k outputs the velocities are
+   * v_b(j) = −κγs Σ_i r_i σ(a_j·x̃_i) − λ b_j ∈ R^k and
+   * v_a(j) = −κγs Σ_i ⟨b_j, r_i⟩ 1[a_j·x̃_i > 0] x̃_i − λ a_j.
+   * k = 1 must take the scalar path (b_j factored out of the a-sum) so that it is bitwise
+   * what it was before vector outputs existed.
+   */
   update(params: ParamsHandle, inputs: InputsHandle, r: Float64Array, coef: UpdateCoefficients, j0: number, j1: number): void;
 }

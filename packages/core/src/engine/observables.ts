@@ -1,5 +1,5 @@
-import { lossValue } from '../loss.js';
-import type { NetworkParams } from '../model/params.js';
+import { classLossValue, lossValue } from '../loss.js';
+import { outputCount, type NetworkParams } from '../model/params.js';
 import { CounterRng, RandomStream } from '../random/index.js';
 import type { Scaling } from '../model/scaling.js';
 import type { LossName } from '../types.js';
@@ -21,11 +21,14 @@ export interface ObservableRow {
   error_test: number;
   /** ‖w(t) − w(0)‖ / ‖w(0)‖ over all parameters. */
   move: number;
-  /** (1/m) Σ_j ‖w_j‖². */
+  /** (1/m) Σ_j ‖w_j‖² (‖w_j‖² = ‖a_j‖² + ‖b_j‖²). */
   l2: number;
-  /** (1/m) Σ_j |b_j| ‖a_j‖ (variation-norm proxy). */
+  /** (1/m) Σ_j ‖b_j‖ ‖a_j‖ (variation-norm proxy). */
   path: number;
-  /** min_i y_i f(x_i) / l2 on the training set. */
+  /**
+   * min_i y_i f(x_i) / l2 on the training set; with k classes the margin of sample i is the
+   * correct-class output minus the best other, f_{y_i}(x_i) − max_{c ≠ y_i} f_c(x_i), also over l2.
+   */
   margin: number;
   /** ‖K_t − K_0‖_F / ‖K_0‖_F on the probe set. */
   ntk_drift: number;
@@ -45,6 +48,8 @@ export interface ParameterStats {
 
 export function parameterStats(params: NetworkParams, initial: NetworkParams): ParameterStats {
   const { a, b, m, D } = params;
+  const k = outputCount(params);
+  if (k !== 1) return vectorParameterStats(params, initial, k);
   let sumSquares = 0;
   let path = 0;
   let dist2 = 0;
@@ -65,6 +70,63 @@ export function parameterStats(params: NetworkParams, initial: NetworkParams): P
     path += Math.abs(b[j]) * Math.sqrt(an2);
   }
   return { sumSquares, l2: sumSquares / m, path: path / m, move: init2 > 0 ? Math.sqrt(dist2 / init2) : Math.sqrt(dist2) };
+}
+
+function vectorParameterStats(params: NetworkParams, initial: NetworkParams, k: number): ParameterStats {
+  const { a, b, m, D } = params;
+  let sumSquares = 0;
+  let path = 0;
+  let dist2 = 0;
+  let init2 = 0;
+  for (let j = 0; j < m; j++) {
+    let an2 = 0;
+    for (let q = 0; q < D; q++) {
+      const v = a[j * D + q];
+      const v0 = initial.a[j * D + q];
+      an2 += v * v;
+      dist2 += (v - v0) * (v - v0);
+      init2 += v0 * v0;
+    }
+    let bn2 = 0;
+    for (let c = 0; c < k; c++) {
+      const v = b[j * k + c];
+      const v0 = initial.b[j * k + c];
+      bn2 += v * v;
+      dist2 += (v - v0) * (v - v0);
+      init2 += v0 * v0;
+    }
+    sumSquares += an2 + bn2;
+    path += Math.sqrt(bn2) * Math.sqrt(an2);
+  }
+  return { sumSquares, l2: sumSquares / m, path: path / m, move: init2 > 0 ? Math.sqrt(dist2 / init2) : Math.sqrt(dist2) };
+}
+
+/**
+ * Mean loss, error and smallest margin of n k-output predictions (f n × k, y class indices):
+ * the error counts argmax_c f_c ≠ y (ties go to the lowest index, so an all-equal output is
+ * wrong unless y = 0); the margin of a sample is f_y − max_{c≠y} f_c.
+ */
+export function classFitStats(loss: LossName, k: number, n: number, f: Float64Array, y: Float64Array): FitStats {
+  if (n === 0) return { risk: NaN, error: NaN, minMargin: NaN };
+  let risk = 0;
+  let wrong = 0;
+  let minMargin = Infinity;
+  for (let i = 0; i < n; i++) {
+    const off = i * k;
+    const label = y[i];
+    risk += classLossValue(loss, k, f, off, label);
+    let best = 0;
+    let other = -Infinity;
+    for (let c = 0; c < k; c++) {
+      const v = f[off + c];
+      if (v > f[off + best]) best = c;
+      if (c !== label && v > other) other = v;
+    }
+    if (best !== label) wrong++;
+    const margin = f[off + label] - other;
+    if (margin < minMargin) minMargin = margin;
+  }
+  return { risk: risk / n, error: wrong / n, minMargin };
 }
 
 /** Mean loss, classification error (sign(f) ≠ y) and min_i y_i f_i over n predictions. */
@@ -96,6 +158,8 @@ export interface ObservableInputs {
   scaling: Scaling;
   weightDecay: number;
   classification: boolean;
+  /** Number of outputs k (default 1); k > 1: outputs are n × k and targets class indices. */
+  outputs?: number;
   trainOutputs: Float64Array;
   trainTargets: Float64Array;
   testOutputs: Float64Array;
@@ -113,8 +177,10 @@ export interface ObservableInputs {
  */
 export function observableRow(inputs: ObservableInputs): ObservableRow {
   const { loss, scaling, classification } = inputs;
-  const fitTrain = fitStats(loss, inputs.trainTargets.length, inputs.trainOutputs, inputs.trainTargets);
-  const fitTest = fitStats(loss, inputs.testTargets.length, inputs.testOutputs, inputs.testTargets);
+  const k = inputs.outputs ?? 1;
+  const fit = (f: Float64Array, y: Float64Array) => (k === 1 ? fitStats(loss, y.length, f, y) : classFitStats(loss, k, y.length, f, y));
+  const fitTrain = fit(inputs.trainOutputs, inputs.trainTargets);
+  const fitTest = fit(inputs.testOutputs, inputs.testTargets);
   const stats = parameterStats(inputs.params, inputs.initialParams);
   // eq. (2): F = κ R + (λ/2) ρ Σ_j ‖w_j‖²
   const objective = scaling.kappa * fitTrain.risk + 0.5 * inputs.weightDecay * scaling.rho * stats.sumSquares;
@@ -159,18 +225,20 @@ export interface ParticleSnapshot {
   neurons: Int32Array;
   /** count × D, neuron-major */
   a: Float64Array;
+  /** count × k, neuron-major (k = 1: one value per neuron) */
   b: Float64Array;
 }
 
 /** Copies (a_j, b_j) of the neurons `idx` out of `params`. */
 export function particleSnapshot(params: NetworkParams, idx: Int32Array, step: number): ParticleSnapshot {
   const D = params.D;
+  const outputs = outputCount(params);
   const a = new Float64Array(idx.length * D);
-  const b = new Float64Array(idx.length);
+  const b = new Float64Array(idx.length * outputs);
   for (let k = 0; k < idx.length; k++) {
     const j = idx[k];
     for (let c = 0; c < D; c++) a[k * D + c] = params.a[j * D + c];
-    b[k] = params.b[j];
+    for (let c = 0; c < outputs; c++) b[k * outputs + c] = params.b[j * outputs + c];
   }
   return { step, neurons: idx, a, b };
 }

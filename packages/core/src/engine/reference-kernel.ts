@@ -1,6 +1,6 @@
 import type { AugmentedInputs } from '../model/inputs.js';
 import type { NetworkParams } from '../model/params.js';
-import { copyParams } from '../model/params.js';
+import { copyParams, outputCount } from '../model/params.js';
 import type { InputsHandle, ParamsHandle, StepKernel, UpdateCoefficients } from './kernel.js';
 
 /**
@@ -12,6 +12,7 @@ export class ReferenceKernel implements StepKernel {
   readonly backend = 'reference' as const;
   readonly precision = 'f64' as const;
   private gradA = new Float64Array(0);
+  private gradB = new Float64Array(0);
 
   // The reference kernel works on the host's float64 arrays themselves: handles are the objects.
   uploadParams(params: NetworkParams): ParamsHandle {
@@ -31,6 +32,11 @@ export class ReferenceKernel implements StepKernel {
   }
 
   partialOutputs(handle: ParamsHandle, inputsHandle: InputsHandle, j0: number, j1: number, out: Float64Array): void {
+    const k = outputCount(handle);
+    if (k !== 1) {
+      this.partialOutputsVector(handle as NetworkParams, inputsHandle as AugmentedInputs, k, j0, j1, out);
+      return;
+    }
     const { a, b, D } = handle as NetworkParams;
     const { n, x } = inputsHandle as AugmentedInputs;
     out.fill(0, 0, n);
@@ -47,6 +53,11 @@ export class ReferenceKernel implements StepKernel {
   }
 
   update(handle: ParamsHandle, inputsHandle: InputsHandle, r: Float64Array, coef: UpdateCoefficients, j0: number, j1: number): void {
+    const k = outputCount(handle);
+    if (k !== 1) {
+      this.updateVector(handle as NetworkParams, inputsHandle as AugmentedInputs, k, r, coef, j0, j1);
+      return;
+    }
     const { a, b, D } = handle as NetworkParams;
     const { n, x } = inputsHandle as AugmentedInputs;
     if (this.gradA.length < D) this.gradA = new Float64Array(D);
@@ -71,6 +82,60 @@ export class ReferenceKernel implements StepKernel {
       const bj = b[j];
       b[j] = shrink * bj - step * gradB;
       for (let k = 0; k < D; k++) a[aOff + k] = shrink * a[aOff + k] - step * bj * gradA[k];
+    }
+  }
+
+  /** k outputs: out[i·k + c] = Σ_j b_jc σ(a_j·x̃_i). */
+  private partialOutputsVector(params: NetworkParams, inputs: AugmentedInputs, k: number, j0: number, j1: number, out: Float64Array): void {
+    const { a, b, D } = params;
+    const { n, x } = inputs;
+    out.fill(0, 0, n * k);
+    for (let j = j0; j < j1; j++) {
+      const aOff = j * D;
+      const bOff = j * k;
+      for (let i = 0; i < n; i++) {
+        const xOff = i * D;
+        let z = 0;
+        for (let q = 0; q < D; q++) z += a[aOff + q] * x[xOff + q];
+        if (z > 0) for (let c = 0; c < k; c++) out[i * k + c] += b[bOff + c] * z;
+      }
+    }
+  }
+
+  /**
+   * k outputs (the velocities of StepKernel.update): the a-gradient of neuron j weighs sample i
+   * by ⟨b_j, r_i⟩, computed once per (i, j), so a step costs O(n·m·(D + k)) rather than O(n·m·D·k).
+   */
+  private updateVector(params: NetworkParams, inputs: AugmentedInputs, k: number, r: Float64Array, coef: UpdateCoefficients, j0: number, j1: number): void {
+    const { a, b, D } = params;
+    const { n, x } = inputs;
+    if (this.gradA.length < D) this.gradA = new Float64Array(D);
+    if (this.gradB.length < k) this.gradB = new Float64Array(k);
+    const { gradA, gradB } = this;
+    const step = coef.lr * coef.drive;
+    const shrink = 1 - coef.lr * coef.decay;
+    for (let j = j0; j < j1; j++) {
+      const aOff = j * D;
+      const bOff = j * k;
+      gradA.fill(0, 0, D);
+      gradB.fill(0, 0, k);
+      for (let i = 0; i < n; i++) {
+        const xOff = i * D;
+        let z = 0;
+        for (let q = 0; q < D; q++) z += a[aOff + q] * x[xOff + q];
+        if (z > 0) {
+          let br = 0;
+          for (let c = 0; c < k; c++) {
+            const ric = r[i * k + c];
+            gradB[c] += ric * z;
+            br += b[bOff + c] * ric;
+          }
+          for (let q = 0; q < D; q++) gradA[q] += br * x[xOff + q];
+        }
+      }
+      // gradA already holds Σ_i ⟨b_j, r_i⟩ x̃_i at the pre-step b_j; now both halves move.
+      for (let c = 0; c < k; c++) b[bOff + c] = shrink * b[bOff + c] - step * gradB[c];
+      for (let q = 0; q < D; q++) a[aOff + q] = shrink * a[aOff + q] - step * gradA[q];
     }
   }
 }

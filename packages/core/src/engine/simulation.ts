@@ -1,12 +1,13 @@
 import { InvalidInputError } from '../errors.js';
-import { residuals } from '../loss.js';
+import { outputResiduals } from '../loss.js';
 import { initParams } from '../model/init.js';
 import { augmentInputs, augmentInto, inputDimension, type AugmentedInputs } from '../model/inputs.js';
-import { checkParams, cloneParams, type NetworkParams } from '../model/params.js';
+import { checkParams, cloneParams, outputCount, type NetworkParams } from '../model/params.js';
 import { driveOf, scalingOf, type Scaling } from '../model/scaling.js';
 import { loadTensorBackend, tensorBackendInfo, type TensorBackendName } from '../tensor/backend.js';
 import type { DataSplit, Dataset, Precision } from '../types.js';
-import { resolveSimulationConfig, type SimulationConfig, type SimulationConfigInput } from './config.js';
+import { EpochBatches } from './batches.js';
+import { flowTime, resolveRunLength, resolveSimulationConfig, stepSizeAt, usesFiniteBatches, type SimulationConfig, type SimulationConfigInput } from './config.js';
 import type { InputsHandle, ParamsHandle, StepKernel, UpdateCoefficients } from './kernel.js';
 import { observableRow, particleSnapshot, particleSubsample, type ObservableRow, type ParticleSnapshot } from './observables.js';
 import { ReferenceKernel } from './reference-kernel.js';
@@ -85,18 +86,38 @@ export function kernelShapeOf(config: SimulationConfig, data: DataSplit): Kernel
 export function predictOn(points: Dataset, model: { bias: boolean; centered: boolean }, scaling: Scaling, params: NetworkParams, initialParams: NetworkParams): Float64Array {
   const inputs = augmentInputs(points, model.bias, 'points');
   const reference = new ReferenceKernel();
+  const size = inputs.n * outputCount(params);
   const raw = (p: NetworkParams) => {
-    const out = new Float64Array(inputs.n);
+    const out = new Float64Array(size);
     reference.partialOutputs(p, inputs, 0, p.m, out);
-    for (let i = 0; i < inputs.n; i++) out[i] *= scaling.s;
+    for (let i = 0; i < size; i++) out[i] *= scaling.s;
     return out;
   };
   const out = raw(params);
   if (model.centered) {
     const f0 = raw(initialParams);
-    for (let i = 0; i < inputs.n; i++) out[i] -= f0[i];
+    for (let i = 0; i < size; i++) out[i] -= f0[i];
   }
   return out;
+}
+
+/**
+ * k, the number of network outputs, for a loss on this data: the number of classes of
+ * multi-class data (softmax cross-entropy, or square loss on one-hot targets), else 1.
+ * Errors name the field to change.
+ */
+export function outputsFor(loss: SimulationConfig['loss'], data: Pick<DataSplit, 'classes'>): number {
+  const classes = data.classes;
+  if (classes === undefined) {
+    if (loss === 'softmax') {
+      throw new InvalidInputError('loss', 'softmax cross-entropy needs multi-class data (integer labels 0..C−1): use data.kind idx, or a file with data.classes set; for ±1 labels use logistic');
+    }
+    return 1;
+  }
+  if (loss === 'logistic') {
+    throw new InvalidInputError('loss', `logistic loss is for ±1 labels, but the data has ${classes} classes; use softmax (cross-entropy) or square (one-hot targets)`);
+  }
+  return classes;
 }
 
 /**
@@ -113,9 +134,11 @@ export class Simulation {
   /** w(0), as the run's precision rounds it. */
   readonly initialParams: NetworkParams;
   readonly kernel: StepKernel;
+  /** k: outputs per sample (the number of classes of multi-class data, else 1). */
+  readonly outputs: number;
   readonly particleNeurons: Int32Array;
   private stepCount: number;
-  private readonly coef: UpdateCoefficients;
+  private readonly coef: { lr: number; drive: number; decay: number } & UpdateCoefficients;
   private readonly train: AugmentedInputs;
   private readonly test: AugmentedInputs;
   // The kernel's resident copies; the host copy of w(t) is refreshed only when read.
@@ -131,10 +154,13 @@ export class Simulation {
   /** f_{w(0)} on the train and test sets when centered (eq. 1), else null. */
   private readonly f0Train: Float64Array | null;
   private readonly f0Test: Float64Array | null;
-  // Per-step buffers (n-vectors and, for population SGD, one batch).
+  // Per-step buffers (n × k outputs and, for SGD, one batch).
   private readonly batch: AugmentedInputs;
   private readonly batchY: Float64Array;
+  /** Population SGD: the batch's raw (unaugmented) points. */
   private readonly batchRawX: Float64Array | null;
+  /** Finite-data SGD: the epochs' visiting order. */
+  private readonly epochBatches: EpochBatches | null;
   private readonly batchF0: Float64Array | null;
   /** f on the current SGD batch (GD uses trainOut). */
   private readonly batchOut: Float64Array;
@@ -145,9 +171,15 @@ export class Simulation {
   private readonly testOut: Float64Array;
 
   constructor(config: SimulationConfig, data: DataSplit, options: SimulationOptions = {}) {
+    config = resolveRunLength(config, data);
     this.config = config;
     this.data = data;
     const { model, train } = config;
+    const k = outputsFor(config.loss, data);
+    this.outputs = k;
+    if (k > 1 && config.log.ntk.every > 0) {
+      throw new InvalidInputError('log.ntk.every', `ntk_drift is defined for one output; with ${k} outputs set log.ntk.every: 0`);
+    }
     const d = data.train.d;
     if (data.train.n < 1) throw new InvalidInputError('data.n', 'the training set is empty; expected at least one point');
     if (data.test.n > 0 && data.test.d !== d) {
@@ -158,9 +190,9 @@ export class Simulation {
     this.kernel = options.kernel ?? selectKernel(config, kernelShapeOf(config, data));
     this.train = augmentInputs(data.train, model.bias, 'data.train');
     this.test = data.test.n > 0 ? augmentInputs(data.test, model.bias, 'data.test') : { n: 0, D: this.D, x: new Float64Array(0) };
-    if (options.initialParams) checkParams('initialParams', options.initialParams, model.width, this.D);
-    if (options.params) checkParams('params', options.params, model.width, this.D);
-    this.initialParams = options.initialParams ? cloneParams(options.initialParams) : initParams(model.init, model.width, this.D, config.seed);
+    if (options.initialParams) checkParams('initialParams', options.initialParams, model.width, this.D, k);
+    if (options.params) checkParams('params', options.params, model.width, this.D, k);
+    this.initialParams = options.initialParams ? cloneParams(options.initialParams) : initParams(model.init, model.width, this.D, config.seed, k);
     this.initialHandle = this.kernel.uploadParams(this.initialParams);
     // Round w(0) to the kernel's precision so that `move` and centering see what the run uses.
     this.kernel.downloadParams(this.initialHandle, this.initialParams);
@@ -176,30 +208,36 @@ export class Simulation {
     const probeCount = Math.min(config.log.ntk.probe, this.train.n);
     this.probe = config.log.ntk.every > 0 ? { n: probeCount, D: this.D, x: this.train.x.subarray(0, probeCount * this.D) } : null;
 
-    this.f0Train = model.centered ? this.rawOutputs(this.initialHandle, this.trainHandle, new Float64Array(this.train.n)) : null;
-    this.f0Test = model.centered && this.test.n > 0 ? this.rawOutputs(this.initialHandle, this.testHandle, new Float64Array(this.test.n)) : null;
+    this.f0Train = model.centered ? this.rawOutputs(this.initialHandle, this.trainHandle, new Float64Array(this.train.n * k)) : null;
+    this.f0Test = model.centered && this.test.n > 0 ? this.rawOutputs(this.initialHandle, this.testHandle, new Float64Array(this.test.n * k)) : null;
 
+    this.batchRawX = null;
+    this.epochBatches = null;
     if (train.integrator === 'sgd') {
-      if (!data.sampler) {
-        throw new InvalidInputError('train.integrator', 'population SGD draws fresh samples, which needs generated data; data read from a file has a fixed set: use "gd"');
-      }
       const size = train.batchSize ?? data.train.n;
-      this.batchRawX = new Float64Array(size * d);
-      this.batch = { n: size, D: this.D, x: model.bias ? new Float64Array(size * this.D) : this.batchRawX };
+      if (usesFiniteBatches(config, data)) {
+        if (size > data.train.n) {
+          throw new InvalidInputError('train.batchSize', `a batch of ${size} is larger than the ${data.train.n} training points; use at most ${data.train.n}`);
+        }
+        this.epochBatches = new EpochBatches(config.seed, data.train.n, size);
+        this.batch = { n: size, D: this.D, x: new Float64Array(size * this.D) };
+      } else {
+        this.batchRawX = new Float64Array(size * d);
+        this.batch = { n: size, D: this.D, x: model.bias ? new Float64Array(size * this.D) : this.batchRawX };
+      }
       this.batchY = new Float64Array(size);
-      this.batchF0 = model.centered ? new Float64Array(size) : null;
+      this.batchF0 = model.centered ? new Float64Array(size * k) : null;
       this.batchHandle = this.kernel.uploadInputs(this.batch);
     } else {
-      this.batchRawX = null;
       this.batch = this.train;
       this.batchY = data.train.y;
       this.batchF0 = this.f0Train;
       this.batchHandle = this.trainHandle;
     }
-    this.batchOut = new Float64Array(this.batchRawX ? this.batch.n : 0);
-    this.residual = new Float64Array(this.batch.n);
-    this.trainOut = new Float64Array(this.train.n);
-    this.testOut = new Float64Array(this.test.n);
+    this.batchOut = new Float64Array(train.integrator === 'sgd' ? this.batch.n * k : 0);
+    this.residual = new Float64Array(this.batch.n * k);
+    this.trainOut = new Float64Array(this.train.n * k);
+    this.testOut = new Float64Array(this.test.n * k);
   }
 
   /** Resolves a partial config (defaults of ARCHITECTURE.md §6) and builds the simulation. */
@@ -212,9 +250,9 @@ export class Simulation {
     return this.stepCount;
   }
 
-  /** The flow's time: step · η. */
+  /** The flow's time: Σ_{t < step} η_t (step · η for a constant step size). */
   get time(): number {
-    return this.stepCount * this.config.train.lr;
+    return flowTime(this.config.train, this.stepCount);
   }
 
   get backendInfo(): BackendInfo {
@@ -236,14 +274,16 @@ export class Simulation {
   private rawOutputs(params: ParamsHandle, inputs: InputsHandle, out: Float64Array): Float64Array {
     this.kernel.partialOutputs(params, inputs, 0, params.m, out);
     const s = this.scaling.s;
-    for (let i = 0; i < inputs.n; i++) out[i] *= s;
+    const size = inputs.n * this.outputs;
+    for (let i = 0; i < size; i++) out[i] *= s;
     return out;
   }
 
   /** f_w(x̃_i) of eq. (1) with the current parameters, for inputs and their f_{w(0)} (when centered). */
   private outputsOn(inputs: InputsHandle, f0: Float64Array | null, out: Float64Array): Float64Array {
     this.rawOutputs(this.paramsHandle, inputs, out);
-    if (f0) for (let i = 0; i < inputs.n; i++) out[i] -= f0[i];
+    const size = inputs.n * this.outputs;
+    if (f0) for (let i = 0; i < size; i++) out[i] -= f0[i];
     return out;
   }
 
@@ -276,11 +316,15 @@ export class Simulation {
   }
 
   private singleStep(): void {
+    const sgd = this.batchHandle !== this.trainHandle;
     if (this.batchRawX) this.drawBatch(this.stepCount);
+    else if (this.epochBatches) this.gatherBatch(this.stepCount, this.epochBatches);
     const { batch, residual } = this;
     // Full-batch GD evaluates f on the training set, which a logged step may have done already.
-    const outputs = this.batchRawX ? this.outputsOn(this.batchHandle, this.batchF0, this.batchOut) : this.trainOutputs();
-    residuals(this.config.loss, batch.n, outputs, this.batchY, residual);
+    const outputs = sgd ? this.outputsOn(this.batchHandle, this.batchF0, this.batchOut) : this.trainOutputs();
+    outputResiduals(this.config.loss, this.outputs, batch.n, outputs, this.batchY, residual);
+    // Only a schedule writes η_t: a constant step leaves the coefficients as built (no boxed double per step).
+    if (this.config.train.schedule !== 'constant') this.coef.lr = stepSizeAt(this.config.train, this.stepCount);
     this.kernel.update(this.paramsHandle, this.batchHandle, residual, this.coef, 0, this.paramsHandle.m);
     this.hostParamsStale = true;
     this.stepCount++;
@@ -295,6 +339,26 @@ export class Simulation {
     if (this.config.model.bias) augmentInto(B, d, x, true, this.batch.x);
     this.kernel.refreshInputs(this.batchHandle, this.batch);
     if (this.batchF0) this.rawOutputs(this.initialHandle, this.batchHandle, this.batchF0);
+  }
+
+  /** Finite-data SGD: copies the samples of update `step` (x̃, y and f_{w(0)}) into the batch buffers. */
+  private gatherBatch(step: number, batches: EpochBatches): void {
+    const offset = batches.offsetOf(step);
+    const { order } = batches;
+    const { D, outputs: k } = this;
+    const B = this.batch.n;
+    const src = this.train.x;
+    const dst = this.batch.x;
+    const y = this.data.train.y;
+    const f0 = this.f0Train;
+    const batchF0 = this.batchF0;
+    for (let i = 0; i < B; i++) {
+      const row = order[offset + i];
+      for (let q = 0; q < D; q++) dst[i * D + q] = src[row * D + q];
+      this.batchY[i] = y[row];
+      if (f0 && batchF0) for (let c = 0; c < k; c++) batchF0[i * k + c] = f0[row * k + c];
+    }
+    this.kernel.refreshInputs(this.batchHandle, this.batch);
   }
 
   /** The empirical tangent kernel on the probe set (ARCHITECTURE.md §1) for the given parameters. */
@@ -317,6 +381,7 @@ export class Simulation {
       scaling: this.scaling,
       weightDecay: this.config.train.weightDecay,
       classification: this.data.classification,
+      outputs: this.outputs,
       trainOutputs: this.trainOutputs(),
       trainTargets: this.data.train.y,
       testOutputs: this.testOutputs(),

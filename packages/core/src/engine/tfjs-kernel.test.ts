@@ -3,16 +3,21 @@
  * through Simulation on the problems of backends.test.ts (n and m not multiples of the block or
  * SIMD width, D = 1, D = 785), rel. 1e-4 on risk and parameters; partial outputs and updates of
  * a neuron sub-range; the block summation contract; no tensor leak; selection and its errors.
+ * Vector outputs (k = 2 and 10): 30 GD steps driven through the kernel interface against the
+ * reference on the same float32-rounded start, rel. 1e-4 on outputs, a and b (measured ≤ ~1e-6);
+ * sub-range partial outputs rel. 1e-6 of Σ|terms|, sub-range updates rel. 1e-6.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { augmentInputs } from '../model/inputs.js';
 import { initParams } from '../model/init.js';
-import { cloneParams } from '../model/params.js';
+import { cloneParams, type NetworkParams } from '../model/params.js';
+import { CounterRng } from '../random/index.js';
 import { loadTensorBackend, loadedTensorRuntime, type TfNamespace } from '../tensor/backend.js';
 import { expectFieldError } from '../testing/expect-field.js';
 import { fixedSampler, randomSplit, relativeError } from '../testing/fixtures.js';
 import type { LossName, Parameterization } from '../types.js';
 import { resolveSimulationConfig, type SimulationConfigInput } from './config.js';
+import type { StepKernel, UpdateCoefficients } from './kernel.js';
 import { ReferenceKernel } from './reference-kernel.js';
 import { Simulation, prepareKernel, selectKernel } from './simulation.js';
 import { TfjsKernel, tfjsStepIsFaster, type TfjsKernelOptions } from './tfjs-kernel.js';
@@ -208,5 +213,204 @@ describe('TfjsKernel (float32) agrees with the float64 reference over 50 steps',
     const sim = Simulation.create({ model: { width: 64 }, train: { precision: 'f32' } }, randomSplit(1024, 0, 32, 2));
     expect(sim.backendInfo.backend).toBe('tfjs');
     (sim.kernel as TfjsKernel).dispose();
+  });
+});
+
+interface VectorCase {
+  n: number;
+  D: number;
+  m: number;
+  k: number;
+  /** The output scale s of eq. (1) (1/m mean-field, 1/√m ntk). */
+  s: number;
+  coef: UpdateCoefficients;
+  kernel?: TfjsKernelOptions;
+}
+
+// n, m not multiples of the blocks; D = 1 and D = 785; one case cut into many row and neuron chunks.
+const vectorCases: VectorCase[] = [
+  { n: 37, D: 3, m: 13, k: 2, s: 1 / 13, coef: { lr: 0.5, drive: 1, decay: 0.01 } },
+  { n: 64, D: 4, m: 263, k: 10, s: 1 / Math.sqrt(263), coef: { lr: 0.2, drive: 1 / Math.sqrt(263), decay: 0.01 }, kernel: { blockSize: 256 } },
+  { n: 5, D: 1, m: 30, k: 2, s: 0.1, coef: { lr: 0.4, drive: 1.3, decay: 0.05 }, kernel: { blockSize: 7 } },
+  { n: 9, D: 1, m: 41, k: 10, s: 1 / 41, coef: { lr: 0.7, drive: 0.9, decay: 0.02 }, kernel: { blockSize: 16 } },
+  { n: 21, D: 785, m: 9, k: 10, s: 1 / Math.sqrt(9), coef: { lr: 0.002, drive: 1 / 3, decay: 0.01 } },
+  { n: 13, D: 785, m: 70, k: 2, s: 1 / 70, coef: { lr: 0.05, drive: 1.5, decay: 0.03 }, kernel: { blockSize: 32 } },
+  { n: 130, D: 6, m: 515, k: 10, s: 1 / 515, coef: { lr: 1, drive: 1, decay: 0.01 }, kernel: { blockSize: 64 } },
+  { n: 101, D: 7, m: 75, k: 10, s: 1 / 75, coef: { lr: 0.5, drive: 1, decay: 0.01 }, kernel: { blockSize: 5, neuronChunk: 16, chunkElements: 16 * 9 } },
+];
+
+/** Seeded inputs x̃ (n×D), targets (n×k) and float32-representable parameters (m neurons, k outputs). */
+function vectorProblem(n: number, D: number, m: number, k: number, seed: number) {
+  const rng = new CounterRng(seed, 77);
+  let counter = 0;
+  const normal = () => rng.at(counter++).normal();
+  const x = new Float64Array(n * D).map(normal);
+  const y = new Float64Array(n * k);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < k; c++) {
+      let z = 0;
+      for (let q = 0; q < D; q++) z += Math.sin(1 + q + 3 * c) * x[i * D + q];
+      y[i * k + c] = Math.tanh(z / Math.sqrt(D));
+    }
+  }
+  const params: NetworkParams = {
+    m,
+    D,
+    k,
+    a: new Float64Array(m * D).map(() => Math.fround(normal() / Math.sqrt(D))),
+    b: new Float64Array(m * k).map(() => Math.fround(normal())),
+  };
+  return { inputs: { n, D, x }, y, params };
+}
+
+/** `steps` GD steps on the square loss through the StepKernel interface; the final outputs f = s·Σ_j b_j σ(a_j·x̃). */
+function vectorTrajectory(kernel: StepKernel, start: NetworkParams, inputs: { n: number; D: number; x: Float64Array }, y: Float64Array, c: VectorCase, steps: number) {
+  const params = cloneParams(start);
+  const handle = kernel.uploadParams(params);
+  const x = kernel.uploadInputs(inputs);
+  const out = new Float64Array(c.n * c.k);
+  const r = new Float64Array(c.n * c.k);
+  for (let t = 0; t < steps; t++) {
+    kernel.partialOutputs(handle, x, 0, c.m, out);
+    for (let t2 = 0; t2 < r.length; t2++) r[t2] = (c.s * out[t2] - y[t2]) / c.n;
+    kernel.update(handle, x, r, c.coef, 0, c.m);
+  }
+  kernel.partialOutputs(handle, x, 0, c.m, out);
+  kernel.downloadParams(handle, params);
+  return { params, outputs: out.map((v) => c.s * v) };
+}
+
+describe('TfjsKernel with k outputs (float32) agrees with the float64 reference over 30 steps', () => {
+  let tf: TfNamespace;
+  beforeAll(async () => {
+    await loadTensorBackend();
+    tf = (loadedTensorRuntime() as NonNullable<ReturnType<typeof loadedTensorRuntime>>).tf;
+  });
+
+  for (const c of vectorCases) {
+    const options = c.kernel ? ` ${JSON.stringify(c.kernel)}` : '';
+    it(`n=${c.n} D=${c.D} m=${c.m} k=${c.k} lr=${c.coef.lr} drive=${c.coef.drive.toPrecision(3)} decay=${c.coef.decay}${options}`, () => {
+      const { inputs, y, params } = vectorProblem(c.n, c.D, c.m, c.k, c.n + c.m);
+      const ref = vectorTrajectory(new ReferenceKernel(), params, inputs, y, c, 30);
+      const kernel = new TfjsKernel(c.kernel);
+      const fast = vectorTrajectory(kernel, params, inputs, y, c, 30);
+      expect(relativeError(fast.outputs, ref.outputs)).toBeLessThan(F32_TOLERANCE);
+      expect(relativeError(fast.params.a, ref.params.a)).toBeLessThan(F32_TOLERANCE);
+      expect(relativeError(fast.params.b, ref.params.b)).toBeLessThan(F32_TOLERANCE);
+      // A trajectory that moved, in single precision, with k-vector outputs.
+      expect(relativeError(ref.params.a, params.a)).toBeGreaterThan(1e-3);
+      expect(relativeError(ref.params.b, params.b)).toBeGreaterThan(1e-3);
+      expect(fast.params.b.length).toBe(c.m * c.k);
+      expect(Array.from(fast.params.b).every((v) => Math.fround(v) === v)).toBe(true);
+      kernel.dispose();
+    });
+  }
+
+  describe('on a neuron sub-range (k = 10)', () => {
+    const n = 45;
+    const D = 7;
+    const m = 50;
+    const k = 10;
+    const { inputs, params: start } = vectorProblem(n, D, m, k, 5);
+    const reference = new ReferenceKernel();
+    const setup = () => {
+      const kernel = new TfjsKernel({ blockSize: 8, neuronChunk: 8, chunkElements: 8 * 20 });
+      const params = cloneParams(start);
+      return { kernel, params, handle: kernel.uploadParams(params), x: kernel.uploadInputs(inputs) };
+    };
+
+    it('partial outputs of neurons [j0, j1) match the reference on them (rel. 1e-6 of Σ|terms|)', () => {
+      const { kernel, params, handle, x } = setup();
+      const out = new Float64Array(n * k);
+      kernel.partialOutputs(handle, x, 11, 43, out);
+      const expected = new Float64Array(n * k);
+      reference.partialOutputs(params, inputs, 11, 43, expected);
+      const magnitude = new Float64Array(n * k);
+      const absParams = cloneParams(params);
+      absParams.b.forEach((v, j) => (absParams.b[j] = Math.abs(v)));
+      reference.partialOutputs(absParams, inputs, 11, 43, magnitude);
+      for (let t = 0; t < n * k; t++) expect(Math.abs(out[t] - expected[t])).toBeLessThan(1e-6 * magnitude[t] + 1e-30);
+      expect(expected.some((v) => v !== 0)).toBe(true);
+      kernel.dispose();
+    });
+
+    it('a range cut at block boundaries sums to the same float64 value, bit for bit (summation contract)', () => {
+      const { kernel, handle, x } = setup();
+      const whole = new Float64Array(n * k);
+      kernel.partialOutputs(handle, x, 8, 48, whole);
+      const summed = new Float64Array(n * k);
+      const part = new Float64Array(n * k);
+      for (let block = 8; block < 48; block += 8) {
+        kernel.partialOutputs(handle, x, block, block + 8, part);
+        for (let t = 0; t < n * k; t++) summed[t] += part[t];
+      }
+      expect(whole).toEqual(summed);
+      kernel.dispose();
+    });
+
+    it('update of neurons [j0, j1) matches the reference there and leaves the others exactly as they were', () => {
+      const { kernel, params, handle, x } = setup();
+      const r = new Float64Array(n * k).map((_, t) => Math.sin(t + 1) / n);
+      const coef = { lr: 0.3, drive: 1.7, decay: 0.05 };
+      kernel.update(handle, x, r, coef, 9, 37);
+      const got = cloneParams(params);
+      kernel.downloadParams(handle, got);
+      const expected = cloneParams(params);
+      reference.update(expected, inputs, r, coef, 9, 37);
+      expect(relativeError(got.a.subarray(9 * D, 37 * D), expected.a.subarray(9 * D, 37 * D))).toBeLessThan(1e-6);
+      expect(relativeError(got.b.subarray(9 * k, 37 * k), expected.b.subarray(9 * k, 37 * k))).toBeLessThan(1e-6);
+      expect(relativeError(expected.a.subarray(9 * D, 37 * D), params.a.subarray(9 * D, 37 * D))).toBeGreaterThan(1e-3);
+      expect(relativeError(expected.b.subarray(9 * k, 37 * k), params.b.subarray(9 * k, 37 * k))).toBeGreaterThan(1e-3);
+      expect(got.a.subarray(0, 9 * D)).toEqual(params.a.subarray(0, 9 * D));
+      expect(got.a.subarray(37 * D)).toEqual(params.a.subarray(37 * D));
+      expect(got.b.subarray(0, 9 * k)).toEqual(params.b.subarray(0, 9 * k));
+      expect(got.b.subarray(37 * k)).toEqual(params.b.subarray(37 * k));
+      kernel.dispose();
+    });
+
+    it('with no samples, an update is weight decay alone', () => {
+      const { kernel, params, handle } = setup();
+      const empty = kernel.uploadInputs({ n: 0, D, x: new Float64Array(0) });
+      kernel.update(handle, empty, new Float64Array(0), { lr: 0.5, drive: 2, decay: 0.1 }, 0, m);
+      const got = cloneParams(params);
+      kernel.downloadParams(handle, got);
+      expect(relativeError(got.a, params.a.map((v) => 0.95 * v))).toBeLessThan(1e-7);
+      expect(relativeError(got.b, params.b.map((v) => 0.95 * v))).toBeLessThan(1e-7);
+      kernel.dispose();
+    });
+  });
+
+  it('holds no more tensors after steps than before (k = 10, many chunks, inputs refreshed)', () => {
+    const n = 300;
+    const D = 4;
+    const m = 40;
+    const k = 10;
+    const { inputs, y, params } = vectorProblem(n, D, m, k, 9);
+    const batch = vectorProblem(50, D, m, k, 10).inputs;
+    const kernel = new TfjsKernel({ blockSize: 16, neuronChunk: 16, chunkElements: 16 * 64 });
+    const before = tf.memory().numTensors;
+    const handle = kernel.uploadParams(params);
+    const full = kernel.uploadInputs(inputs);
+    const sgd = kernel.uploadInputs(batch);
+    const out = new Float64Array(n * k);
+    const r = new Float64Array(n * k);
+    const coef = { lr: 0.5, drive: 1, decay: 0.01 };
+    const step = () => {
+      kernel.partialOutputs(handle, full, 0, m, out);
+      for (let t = 0; t < r.length; t++) r[t] = (out[t] / m - y[t]) / n;
+      kernel.update(handle, full, r, coef, 0, m);
+      kernel.update(handle, full, r, coef, 3, 29);
+      kernel.refreshInputs(sgd, batch);
+      kernel.partialOutputs(handle, sgd, 0, m, out.subarray(0, 50 * k));
+      kernel.update(handle, sgd, r.subarray(0, 50 * k), coef, 0, m);
+    };
+    step();
+    const resident = tf.memory().numTensors;
+    for (let t = 0; t < 5; t++) step();
+    kernel.downloadParams(handle, params);
+    expect(tf.memory().numTensors).toBe(resident);
+    expect(resident).toBeGreaterThan(before);
+    kernel.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -4,13 +4,19 @@
  * GEMM-bound shapes (large D, n and m) where a blocked matMul beats the fused wasm loops.
  *
  * Layout, chosen so that no matMul transposes an operand (the wasm backend's slow path,
- * STACK-NOTES.md): parameters as A (m×D, neuron-major) and b (m×1); inputs cut once at upload
- * into row chunks I, each kept both as X̃_I (|I|×D) and X̃_Iᵀ (D×|I|). For a neuron range J:
+ * STACK-NOTES.md): parameters as A (m×D, neuron-major) and B (m×k, neuron-major: the host
+ * layout of b); inputs cut once at upload into row chunks I, each kept both as X̃_I (|I|×D) and
+ * X̃_Iᵀ (D×|I|); residuals uploaded per update as R (n×k, the host's sample-major layout) and,
+ * for k ≥ 2, Rᵀ (k×n, transposed on the host). For a neuron range J:
  *
- *     partial outputs  σ(X̃_I A_Jᵀ) b_J             |I|×|J| → |I|, per block of J (Aᵀ transposed
- *                                                   on the device once per call)
+ *     partial outputs  σ(X̃_I A_Jᵀ) B_J             |I|×|J| → |I|×k, per block of J (Aᵀ
+ *                                                   transposed on the device once per call)
  *     update           Hᵀ = σ(A_J X̃_Iᵀ)             |J|×|I|   (ReLU fused into the GEMM)
- *                      g_b = Hᵀ r_I,  g_a = (1[Hᵀ > 0] diag r_I) X̃_I,  then eq. (3) on the device
+ *                      G_b = Hᵀ R_I                  |J|×k
+ *              k = 1:  G_a = (1[Hᵀ > 0] diag r_I) X̃_I, a ← (1 − ηλ) a − η κγs (b ⊙ G_a)
+ *              k ≥ 2:  ρ = B_J R_Iᵀ (|J|×|I|: ⟨b_j, r_i⟩),  G_a = (1[Hᵀ > 0] ⊙ ρ) X̃_I,
+ *                      a ← (1 − ηλ) a − η κγs G_a        (b is inside ρ)
+ *                      b ← (1 − ηλ) b − η κγs G_b, all on the device, at w(t)
  *
  * Row chunks keep every neurons × samples intermediate within `chunkElements` floats (16 MB by
  * default), so no n×m matrix is ever held. TensorFlow.js computes only in float32, and so does
@@ -19,7 +25,7 @@
 import type { Tensor2D } from '@tensorflow/tfjs-core';
 import { InvalidInputError } from '../errors.js';
 import type { AugmentedInputs } from '../model/inputs.js';
-import type { NetworkParams } from '../model/params.js';
+import { outputCount, type NetworkParams } from '../model/params.js';
 import { loadedTensorRuntime, type TensorBackendName, type TfNamespace } from '../tensor/backend.js';
 import { CHUNK_ELEMENTS, NEURON_CHUNK, Staging, rowsToF32, rowsToF32Transposed, vectorToF32 } from '../tensor/chunks.js';
 import type { InputsHandle, ParamsHandle, StepKernel, UpdateCoefficients } from './kernel.js';
@@ -27,8 +33,10 @@ import type { InputsHandle, ParamsHandle, StepKernel, UpdateCoefficients } from 
 interface TfjsParams extends ParamsHandle {
   /** m×D, neuron-major (replaced by every update). */
   a: Tensor2D;
-  /** m×1 (a column, so that it scales the rows of g_a by broadcasting). */
+  /** m×k, neuron-major (k = 1: a column, so that it scales the rows of g_a by broadcasting). */
   b: Tensor2D;
+  /** Number of outputs. */
+  readonly k: number;
 }
 
 interface InputChunk {
@@ -43,6 +51,9 @@ interface InputChunk {
 interface TfjsInputs extends InputsHandle {
   chunks: InputChunk[];
 }
+
+/** The data term of a neuron chunk (A_J, B_J) on input chunk `ci`: [G_a (|J|×D), G_b (|J|×k)]. */
+type ChunkGradients = (aChunk: Tensor2D, bChunk: Tensor2D, ci: number) => [Tensor2D, Tensor2D];
 
 export interface TfjsKernelOptions {
   /** Neurons per block of partial outputs (default 256, as WasmKernel): float32 within a block, float64 across blocks. */
@@ -121,12 +132,14 @@ export class TfjsKernel implements StepKernel {
 
   uploadParams(params: NetworkParams): ParamsHandle {
     const { m, D } = params;
+    const k = outputCount(params);
     const tf = this.tf;
     const handle: TfjsParams = {
       m,
       D,
+      k,
       a: tf.tensor2d(vectorToF32(params.a, 0, m * D, new Float32Array(m * D)), [m, D], 'float32'),
-      b: tf.tensor2d(vectorToF32(params.b, 0, m, new Float32Array(m)), [m, 1], 'float32'),
+      b: tf.tensor2d(vectorToF32(params.b, 0, m * k, new Float32Array(m * k)), [m, k], 'float32'),
     };
     this.params.add(handle);
     return handle;
@@ -169,26 +182,29 @@ export class TfjsKernel implements StepKernel {
     const p = params as TfjsParams;
     const x = inputs as TfjsInputs;
     const tf = this.tf;
-    out.fill(0, 0, x.n);
+    const k = p.k;
+    out.fill(0, 0, x.n * k);
     if (j1 <= j0 || x.n === 0) return;
     tf.tidy(() => {
-      // Z = X̃_I A_Jᵀ puts the neurons on the columns, so the block sum is the GEMV σ(Z) b_J,
-      // whose right operand (packed by the GEMM on every call) is |J| values, not |J|×|I|.
+      // Z = X̃_I A_Jᵀ puts the neurons on the columns, so the block sum is σ(Z) B_J (a GEMV
+      // for k = 1), whose right operand (packed by the GEMM on every call) is |J|×k values,
+      // not |J|×|I|; its |I|×k result is already in the sample-major layout of `out`.
       // Aᵀ costs one m×D transpose per call, small next to the n·m·D of the GEMMs.
       const at = tf.transpose(tf.slice(p.a, [j0, 0], [j1 - j0, p.D]));
-      // Block by block, in block order: each block's float32 sum b_Jᵀσ(A_J x̃_i) is added to
+      // Block by block, in block order: each block's float32 sum B_Jᵀσ(A_J x̃_i) is added to
       // the float64 `out` (the partitioner's summation contract, ARCHITECTURE.md §3).
       for (let block = j0; block < j1; block += this.blockSize) {
         const width = Math.min(this.blockSize, j1 - block);
         const atBlock = tf.slice(at, [0, block - j0], [p.D, width]);
-        const bBlock = tf.slice(p.b, [block, 0], [width, 1]);
+        const bBlock = tf.slice(p.b, [block, 0], [width, k]);
         for (const chunk of x.chunks) {
           const hidden = tf.fused.matMul({ a: chunk.x, b: atBlock, activation: 'relu' });
           const sums = tf.matMul(hidden, bBlock);
           const values = sums.dataSync();
           // Disposed now, not at the end of the tidy: one chunk's |I|×|J| matrix at a time.
           tf.dispose([hidden, sums]);
-          for (let i = 0, len = chunk.i1 - chunk.i0; i < len; i++) out[chunk.i0 + i] += values[i];
+          const from = chunk.i0 * k;
+          for (let t = 0, len = (chunk.i1 - chunk.i0) * k; t < len; t++) out[from + t] += values[t];
         }
         tf.dispose([atBlock, bBlock]);
       }
@@ -200,43 +216,43 @@ export class TfjsKernel implements StepKernel {
     const p = params as TfjsParams;
     const x = inputs as TfjsInputs;
     const tf = this.tf;
+    const k = p.k;
     const step = coef.lr * coef.drive;
     const shrink = 1 - coef.lr * coef.decay;
     const { a, b } = tf.tidy(() => {
-      const rAll = x.n > 0 ? tf.tensor2d(vectorToF32(r, 0, x.n, this.staging.get('r', x.n)), [1, x.n], 'float32') : null;
+      // The data term of one neuron chunk, summed over the input chunks (null without samples).
+      const gradients = x.n === 0 ? null : k === 1 ? this.scalarGradients(x, r) : this.vectorGradients(x, r, k);
       const aPieces: Tensor2D[] = [];
       const bPieces: Tensor2D[] = [];
       if (j0 > 0) {
         aPieces.push(tf.slice(p.a, [0, 0], [j0, p.D]));
-        bPieces.push(tf.slice(p.b, [0, 0], [j0, 1]));
+        bPieces.push(tf.slice(p.b, [0, 0], [j0, k]));
       }
       for (let c0 = j0; c0 < j1; c0 += this.neuronChunk) {
         const width = Math.min(this.neuronChunk, j1 - c0);
         const aChunk = tf.slice(p.a, [c0, 0], [width, p.D]);
-        const bChunk = tf.slice(p.b, [c0, 0], [width, 1]);
+        const bChunk = tf.slice(p.b, [c0, 0], [width, k]);
         let gradA: Tensor2D | null = null;
         let gradB: Tensor2D | null = null;
-        for (const chunk of x.chunks) {
-          const rows = chunk.i1 - chunk.i0;
-          const sumA = gradA;
-          const sumB = gradB;
-          const [nextA, nextB] = tf.tidy(() => {
-            const rRow = rAll && x.chunks.length > 1 ? tf.slice(rAll, [0, chunk.i0], [1, rows]) : (rAll as Tensor2D);
-            const hidden = tf.fused.matMul({ a: aChunk, b: chunk.xt, activation: 'relu' });
-            // 1[z > 0] = 1[σ(z) > 0], times r_i per column: the |J|×|I| weights of g_a.
-            const weights = tf.mul(tf.step(hidden), rRow);
-            const partA: Tensor2D = tf.matMul(weights, chunk.x);
-            const partB: Tensor2D = tf.matMul(hidden, tf.reshape(rRow, [rows, 1]));
-            return sumA && sumB ? [tf.add(sumA, partA), tf.add(sumB, partB)] : [partA, partB];
-          }) as Tensor2D[];
-          // The running sums are replaced, not kept: memory stays one chunk's worth.
-          if (sumA && sumB) tf.dispose([sumA, sumB]);
-          gradA = nextA;
-          gradB = nextB;
+        if (gradients) {
+          for (let ci = 0; ci < x.chunks.length; ci++) {
+            const sumA = gradA;
+            const sumB = gradB;
+            const [nextA, nextB] = tf.tidy(() => {
+              const [partA, partB] = gradients(aChunk, bChunk, ci);
+              return sumA && sumB ? [tf.add(sumA, partA), tf.add(sumB, partB)] : [partA, partB];
+            }) as Tensor2D[];
+            // The running sums are replaced, not kept: memory stays one chunk's worth.
+            if (sumA && sumB) tf.dispose([sumA, sumB]);
+            gradA = nextA;
+            gradB = nextB;
+          }
         }
         if (gradA && gradB) {
-          // eq. (3): w ← (1 − ηλ) w − η κγs g with g_a = b_j Σ_i r_i 1[z_ij > 0] x̃_i, all at w(t).
-          aPieces.push(tf.sub(tf.mul(aChunk, shrink), tf.mul(tf.mul(bChunk, step), gradA)));
+          // eq. (3): w ← (1 − ηλ) w − η κγs g, all at w(t). For k = 1, g_a = b_j Σ_i r_i 1[z_ij > 0] x̃_i
+          // (b_j factored out, as it always was); for k ≥ 2, b_j is already inside ρ.
+          const moveA = k === 1 ? tf.mul(tf.mul(bChunk, step), gradA) : tf.mul(gradA, step);
+          aPieces.push(tf.sub(tf.mul(aChunk, shrink), moveA));
           bPieces.push(tf.sub(tf.mul(bChunk, shrink), tf.mul(gradB, step)));
         } else {
           // No samples: the data term vanishes and eq. (3) is weight decay alone.
@@ -246,13 +262,55 @@ export class TfjsKernel implements StepKernel {
       }
       if (j1 < p.m) {
         aPieces.push(tf.slice(p.a, [j1, 0], [p.m - j1, p.D]));
-        bPieces.push(tf.slice(p.b, [j1, 0], [p.m - j1, 1]));
+        bPieces.push(tf.slice(p.b, [j1, 0], [p.m - j1, k]));
       }
       return { a: aPieces.length === 1 ? aPieces[0] : tf.concat2d(aPieces, 0), b: bPieces.length === 1 ? bPieces[0] : tf.concat2d(bPieces, 0) };
     });
     tf.dispose([p.a, p.b]);
     p.a = a;
     p.b = b;
+  }
+
+  /**
+   * k = 1: the per-chunk terms (Σ_i r_i 1[z_ij > 0] x̃_i, Σ_i r_i σ(z_ij)) of a neuron chunk,
+   * with r uploaded once as a 1×n row that scales the columns of 1[Hᵀ > 0].
+   */
+  private scalarGradients(x: TfjsInputs, r: Float64Array): ChunkGradients {
+    const tf = this.tf;
+    const rAll = tf.tensor2d(vectorToF32(r, 0, x.n, this.staging.get('r', x.n)), [1, x.n], 'float32');
+    return (aChunk, _bChunk, ci) => {
+      const chunk = x.chunks[ci];
+      const rows = chunk.i1 - chunk.i0;
+      const rRow = x.chunks.length > 1 ? tf.slice(rAll, [0, chunk.i0], [1, rows]) : rAll;
+      const hidden = tf.fused.matMul({ a: aChunk, b: chunk.xt, activation: 'relu' });
+      // 1[z > 0] = 1[σ(z) > 0], times r_i per column: the |J|×|I| weights of g_a.
+      const weights = tf.mul(tf.step(hidden), rRow);
+      const partA: Tensor2D = tf.matMul(weights, chunk.x);
+      const partB: Tensor2D = tf.matMul(hidden, tf.reshape(rRow, [rows, 1]));
+      return [partA, partB];
+    };
+  }
+
+  /**
+   * k ≥ 2: the per-chunk terms (G_a = (1[Hᵀ > 0] ⊙ B_J R_Iᵀ) X̃_I, G_b = Hᵀ R_I) of a neuron
+   * chunk. R_I (|I|×k) and R_Iᵀ (k×|I|) are laid out on the host per input chunk, once per
+   * update, so that every GEMM takes its operands untransposed.
+   */
+  private vectorGradients(x: TfjsInputs, r: Float64Array, k: number): ChunkGradients {
+    const tf = this.tf;
+    const residuals = x.chunks.map(({ i0, i1 }) => ({
+      r: tf.tensor2d(rowsToF32(r, k, i0, i1, this.staging.get('rk', (i1 - i0) * k)), [i1 - i0, k], 'float32'),
+      rt: tf.tensor2d(rowsToF32Transposed(r, k, i0, i1, this.staging.get('rkt', k * (i1 - i0))), [k, i1 - i0], 'float32'),
+    }));
+    return (aChunk, bChunk, ci) => {
+      const chunk = x.chunks[ci];
+      const hidden = tf.fused.matMul({ a: aChunk, b: chunk.xt, activation: 'relu' });
+      // ρ_ji = ⟨b_j, r_i⟩, kept only where neuron j is active on sample i.
+      const weights = tf.mul(tf.step(hidden), tf.matMul(bChunk, residuals[ci].rt));
+      const partA: Tensor2D = tf.matMul(weights, chunk.x);
+      const partB: Tensor2D = tf.matMul(hidden, residuals[ci].r);
+      return [partA, partB];
+    };
   }
 
   /** Releases every tensor this kernel uploaded; its handles must not be used afterwards. */

@@ -1,10 +1,12 @@
 import type { AugmentedInputs } from '../model/inputs.js';
 import type { NetworkParams } from '../model/params.js';
+import { outputCount } from '../model/params.js';
 import type { InputsHandle, ParamsHandle, StepKernel, UpdateCoefficients } from './kernel.js';
 import { instantiateWasmKernels, type WasmKernelExports } from './wasm-module.js';
 
 interface WasmParams extends ParamsHandle {
   readonly a: number;
+  /** m × k values (k = 1 when the handle has no k). */
   readonly b: number;
 }
 
@@ -51,13 +53,17 @@ export class WasmKernel implements StepKernel {
   private heap: ArrayBuffer;
   private heapF32: Float32Array;
   private heapF64: Float64Array;
-  // Scratch sized for the largest input set and D seen so far.
+  // Scratch sized for the largest input set, D and k seen so far: acc and r hold k rows of
+  // scratchN values of T (k = 1: one row, the scalar kernels' layout), out n·k float64.
   private accPtr = 0;
   private outPtr = 0;
   private rPtr = 0;
   private scratchN = 0;
   private gaPtr = 0;
   private scratchD = 0;
+  /** 4·k v128: the vector update's b-sums. */
+  private gbPtr = 0;
+  private scratchK = 1;
   /** Two float64: the update's step and shrink coefficients. */
   private readonly coefPtr: number;
 
@@ -95,12 +101,18 @@ export class WasmKernel implements StepKernel {
     for (let i = 0; i < count; i++) heap[base + i] = values[offset + i * stride];
   }
 
-  private ensureScratch(nPad: number, D: number): void {
-    if (nPad > this.scratchN) {
-      this.accPtr = this.alloc(nPad * this.bytesPerValue);
-      this.rPtr = this.alloc(nPad * this.bytesPerValue);
-      this.outPtr = this.alloc(nPad * 8);
-      this.scratchN = nPad;
+  // Only ever called at upload time (k comes with the parameters, n with the inputs), so a
+  // step never allocates.
+  private ensureScratch(nPad: number, D: number, k = 1): void {
+    if (nPad > this.scratchN || k > this.scratchK) {
+      const N = Math.max(nPad, this.scratchN);
+      const K = Math.max(k, this.scratchK);
+      this.accPtr = this.alloc(K * N * this.bytesPerValue);
+      this.rPtr = this.alloc(K * N * this.bytesPerValue);
+      this.outPtr = this.alloc(K * N * 8);
+      this.scratchN = N;
+      if (K > this.scratchK) this.gbPtr = this.alloc(4 * K * SIMD_BYTES);
+      this.scratchK = K;
     }
     if (D > this.scratchD) {
       this.gaPtr = this.alloc(4 * D * SIMD_BYTES);
@@ -110,10 +122,14 @@ export class WasmKernel implements StepKernel {
 
   uploadParams(params: NetworkParams): ParamsHandle {
     const { m, D } = params;
-    const handle: WasmParams = { m, D, a: this.alloc(m * D * this.bytesPerValue), b: this.alloc(m * this.bytesPerValue) };
-    this.ensureScratch(0, D);
+    const k = outputCount(params);
+    const a = this.alloc(m * D * this.bytesPerValue);
+    const b = this.alloc(m * k * this.bytesPerValue);
+    // k = 1 handles carry no k, as before vector outputs existed.
+    const handle: WasmParams = k === 1 ? { m, D, a, b } : { m, D, k, a, b };
+    this.ensureScratch(0, D, k);
     this.writeValues(handle.a, params.a, m * D);
-    this.writeValues(handle.b, params.b, m);
+    this.writeValues(handle.b, params.b, m * k);
     return handle;
   }
 
@@ -123,7 +139,7 @@ export class WasmKernel implements StepKernel {
     const aBase = h.a / this.bytesPerValue;
     const bBase = h.b / this.bytesPerValue;
     into.a.set(heap.subarray(aBase, aBase + h.m * h.D));
-    into.b.set(heap.subarray(bBase, bBase + h.m));
+    into.b.set(heap.subarray(bBase, bBase + h.m * outputCount(h)));
   }
 
   uploadInputs(inputs: AugmentedInputs): InputsHandle {
@@ -143,6 +159,11 @@ export class WasmKernel implements StepKernel {
   partialOutputs(params: ParamsHandle, inputs: InputsHandle, j0: number, j1: number, out: Float64Array): void {
     const p = params as WasmParams;
     const x = inputs as WasmInputs;
+    const k = outputCount(p);
+    if (k !== 1) {
+      this.partialOutputsVector(p, x, k, j0, j1, out);
+      return;
+    }
     const forward = this.precision === 'f32' ? this.wasm.forwardF32 : this.wasm.forwardF64;
     forward(x.n, x.nPad, x.D, x.x, p.a, p.b, j0, j1, this.blockSize, this.accPtr, this.outPtr, 0);
     // An index loop rather than out.set(heap.subarray(…)): subarray allocates a view per call.
@@ -154,6 +175,11 @@ export class WasmKernel implements StepKernel {
   update(params: ParamsHandle, inputs: InputsHandle, r: Float64Array, coef: UpdateCoefficients, j0: number, j1: number): void {
     const p = params as WasmParams;
     const x = inputs as WasmInputs;
+    const k = outputCount(p);
+    if (k !== 1) {
+      this.updateVector(p, x, k, r, coef, j0, j1);
+      return;
+    }
     this.writeValues(this.rPtr, r, x.n);
     const heap = this.precision === 'f32' ? this.heapF32 : this.heapF64;
     const rBase = this.rPtr / this.bytesPerValue;
@@ -162,5 +188,31 @@ export class WasmKernel implements StepKernel {
     this.heapF64[this.coefPtr / 8] = coef.lr * coef.drive;
     this.heapF64[this.coefPtr / 8 + 1] = 1 - coef.lr * coef.decay;
     update(x.n, x.nPad, x.D, x.x, p.a, p.b, this.rPtr, j0, j1, this.coefPtr, this.gaPtr, 0);
+  }
+
+  /** k ≥ 2: out[i·k + c], from the k rows × nPad accumulator of forwardVec. */
+  private partialOutputsVector(p: WasmParams, x: WasmInputs, k: number, j0: number, j1: number, out: Float64Array): void {
+    const forward = this.precision === 'f32' ? this.wasm.forwardVecF32 : this.wasm.forwardVecF64;
+    forward(x.n, x.nPad, x.D, k, x.x, p.a, p.b, j0, j1, this.blockSize, this.accPtr, this.outPtr, 0);
+    const heap = this.heapF64;
+    const base = this.outPtr / 8;
+    const count = x.n * k;
+    for (let i = 0; i < count; i++) out[i] = heap[base + i];
+  }
+
+  /** k ≥ 2: r (n × k, sample-major) transposed into k rows of nPad values of T, zero-padded. */
+  private updateVector(p: WasmParams, x: WasmInputs, k: number, r: Float64Array, coef: UpdateCoefficients, j0: number, j1: number): void {
+    const heap = this.precision === 'f32' ? this.heapF32 : this.heapF64;
+    const rowBytes = x.nPad * this.bytesPerValue;
+    for (let c = 0; c < k; c++) {
+      const row = this.rPtr + c * rowBytes;
+      this.writeValues(row, r, x.n, k, c);
+      const base = row / this.bytesPerValue;
+      heap.fill(0, base + x.n, base + x.nPad);
+    }
+    this.heapF64[this.coefPtr / 8] = coef.lr * coef.drive;
+    this.heapF64[this.coefPtr / 8 + 1] = 1 - coef.lr * coef.decay;
+    const update = this.precision === 'f32' ? this.wasm.updateVecF32 : this.wasm.updateVecF64;
+    update(x.n, x.nPad, x.D, k, x.x, p.a, p.b, this.rPtr, j0, j1, this.coefPtr, this.gaPtr, this.gbPtr, 0);
   }
 }

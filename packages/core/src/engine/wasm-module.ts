@@ -21,6 +21,11 @@ const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAs
 type Forward = (n: number, stride: number, D: number, x: number, a: number, b: number, j0: number, j1: number, blockSize: number, acc: number, out: number, accumulate: number) => void;
 type Update = (n: number, stride: number, D: number, x: number, a: number, b: number, r: number, j0: number, j1: number, coef: number, ga: number, grad: number) => void;
 type ApplyGradients = (D: number, a: number, b: number, grad: number, blocks: number, blockBytes: number, j0: number, j1: number, coef: number) => void;
+// Vector outputs (k ≥ 2): b m × k, outputs n × k float64 sample-major, residuals and the
+// forward accumulator k rows × stride of T, gradients k + D float64 per neuron.
+type ForwardVec = (n: number, stride: number, D: number, k: number, x: number, a: number, b: number, j0: number, j1: number, blockSize: number, acc: number, out: number, accumulate: number) => void;
+type UpdateVec = (n: number, stride: number, D: number, k: number, x: number, a: number, b: number, r: number, j0: number, j1: number, coef: number, ga: number, gb: number, grad: number) => void;
+type ApplyGradientsVec = (D: number, k: number, a: number, b: number, grad: number, blocks: number, blockBytes: number, j0: number, j1: number, coef: number) => void;
 
 /**
  * The exports of `wasm/kernels.ts` (AssemblyScript), compiled by `npm run build:wasm` into
@@ -36,6 +41,12 @@ export interface WasmKernelExports {
   updateF64: Update;
   applyGradientsF32: ApplyGradients;
   applyGradientsF64: ApplyGradients;
+  forwardVecF32: ForwardVec;
+  forwardVecF64: ForwardVec;
+  updateVecF32: UpdateVec;
+  updateVecF64: UpdateVec;
+  applyGradientsVecF32: ApplyGradientsVec;
+  applyGradientsVecF64: ApplyGradientsVec;
 }
 
 /** The kernels of one precision, picked once so that hot loops do not branch on it. */
@@ -43,12 +54,30 @@ export interface PrecisionKernels {
   readonly forward: Forward;
   readonly update: Update;
   readonly applyGradients: ApplyGradients;
+  /** k ≥ 2 outputs (k = 1 uses the scalar kernels above). */
+  readonly forwardVec: ForwardVec;
+  readonly updateVec: UpdateVec;
+  readonly applyGradientsVec: ApplyGradientsVec;
 }
 
 export function kernelsOf(exports: WasmKernelExports, precision: 'f32' | 'f64'): PrecisionKernels {
   return precision === 'f32'
-    ? { forward: exports.forwardF32, update: exports.updateF32, applyGradients: exports.applyGradientsF32 }
-    : { forward: exports.forwardF64, update: exports.updateF64, applyGradients: exports.applyGradientsF64 };
+    ? {
+        forward: exports.forwardF32,
+        update: exports.updateF32,
+        applyGradients: exports.applyGradientsF32,
+        forwardVec: exports.forwardVecF32,
+        updateVec: exports.updateVecF32,
+        applyGradientsVec: exports.applyGradientsVecF32,
+      }
+    : {
+        forward: exports.forwardF64,
+        update: exports.updateF64,
+        applyGradients: exports.applyGradientsF64,
+        forwardVec: exports.forwardVecF64,
+        updateVec: exports.updateVecF64,
+        applyGradientsVec: exports.applyGradientsVecF64,
+      };
 }
 
 // src/engine/ and dist/engine/ sit at the same depth, so one relative path serves the sources

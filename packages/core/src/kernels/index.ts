@@ -26,3 +26,18 @@ export {
   type ResolvedDeepReluOptions,
 } from './deep-relu.js';
 export { KernelFlowPredictor, type KernelFlowOptions } from './kernel-flow.js';
+export {
+  KERNEL_REGRESSION_TARGETS,
+  KernelRegressor,
+  argmaxAccuracy,
+  blockedReluKernelGram,
+  choleskyFactor,
+  choleskySolve,
+  fitKernelRegression,
+  type ClassAccuracy,
+  type KernelPredictOptions,
+  type KernelRegressionEvaluation,
+  type KernelRegressionFitTimings,
+  type KernelRegressionOptions,
+  type KernelRegressionTargets,
+} from './kernel-regression.js';

@@ -13,6 +13,7 @@ export const RandomStream = {
   teacher: 6,
   labelNoise: 7,
   probe: 8,
+  batchOrder: 9,
 } as const;
 export type RandomStreamId = (typeof RandomStream)[keyof typeof RandomStream];
 

@@ -59,3 +59,30 @@ export function maxAbsDifference(u: ArrayLike<number>, v: ArrayLike<number>): nu
   for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(u[i] - v[i]));
   return max;
 }
+
+/** n points with Gaussian coordinates and labels 0..classes−1 from the argmax of fixed random projections (multi-class). */
+export function randomClassDataset(n: number, d: number, classes: number, seed: number): Dataset {
+  const x = new Float64Array(n * d);
+  const y = new Float64Array(n);
+  const rng = new CounterRng(seed, TEST_STREAM + 1);
+  for (let i = 0; i < n; i++) {
+    const draws = rng.at(i);
+    for (let k = 0; k < d; k++) x[i * d + k] = draws.normal();
+    let best = 0;
+    let bestScore = -Infinity;
+    for (let c = 0; c < classes; c++) {
+      let score = 0;
+      for (let k = 0; k < d; k++) score += Math.sin(1 + 3 * c + k * (c + 1)) * x[i * d + k];
+      if (score > bestScore) {
+        bestScore = score;
+        best = c;
+      }
+    }
+    y[i] = best;
+  }
+  return { n, d, x, y };
+}
+
+export function randomClassSplit(n: number, nTest: number, d: number, classes: number, seed: number): DataSplit {
+  return { train: randomClassDataset(n, d, classes, seed), test: randomClassDataset(nTest, d, classes, seed + 1), classification: true, classes };
+}

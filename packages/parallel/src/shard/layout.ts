@@ -10,7 +10,11 @@ export interface LayoutRequest {
   precision: Precision;
   m: number;
   D: number;
+  /** Outputs per sample (1: the scalar network). */
+  k: number;
   nTrain: number;
+  /** Finite-data SGD batch size, or 0 (steps run on the training set). */
+  batchSize: number;
   nTest: number;
   blockSize: number;
   /** 0: the update is not data-sharded. */
@@ -31,25 +35,28 @@ export function planLayout(req: LayoutRequest): ShardLayout {
   const inputSet = (n: number): InputSetLayout => {
     // The single-thread engine's stride (odd cache lines: no L1 set conflicts between rows).
     const nPad = sampleStride(n, S);
-    return { n, nPad, x: take(req.D * nPad * S), outputs: take(nPad * 8), centering: req.centered ? take(nPad * 8) : 0 };
+    return { n, nPad, x: take(req.D * nPad * S), outputs: take(nPad * k * 8), centering: req.centered ? take(nPad * k * 8) : 0 };
   };
-  const { m, D, blockSize } = req;
+  const { m, D, k, blockSize } = req;
   const blocks = Math.ceil(m / blockSize);
   const train = inputSet(req.nTrain);
   const test = req.nTest > 0 ? inputSet(req.nTest) : null;
-  const nPadMax = Math.max(train.nPad, test?.nPad ?? 0);
+  const batch = req.batchSize > 0 ? inputSet(req.batchSize) : null;
+  const batchY = batch ? take(batch.nPad * 8) : 0;
+  const stepping = batch ?? train;
+  const nPadMax = Math.max(train.nPad, test?.nPad ?? 0, batch?.nPad ?? 0);
   const a = take(m * D * S);
-  const b = take(m * S);
+  const b = take(m * k * S);
   const a0 = take(m * D * S);
-  const b0 = take(m * S);
+  const b0 = take(m * k * S);
   const y = take(train.nPad * 8);
-  const residuals = take(train.nPad * S);
-  const partialsStride = nPadMax * 8;
+  const residuals = take(k * stepping.nPad * S);
+  const partialsStride = nPadMax * k * 8;
   const partials = take(blocks * partialsStride);
-  const sampleBlocks = req.sampleBlockSize > 0 ? Math.ceil(req.nTrain / req.sampleBlockSize) : 0;
-  const gradients = sampleBlocks > 0 ? take(sampleBlocks * m * (D + 1) * 8) : 0;
+  const sampleBlocks = req.sampleBlockSize > 0 ? Math.ceil(stepping.n / req.sampleBlockSize) : 0;
+  const gradients = sampleBlocks > 0 ? take(sampleBlocks * m * (k === 1 ? D + 1 : k + D) * 8) : 0;
   const scratch: WorkerScratch[] = [];
-  for (let w = 0; w < req.workers; w++) scratch.push({ acc: take(nPadMax * S), ga: take(4 * D * 16), coef: take(16) });
+  for (let w = 0; w < req.workers; w++) scratch.push({ acc: take(k * nPadMax * S), ga: take(4 * D * 16), gb: k > 1 ? take(4 * k * 16) : 0, coef: take(16) });
   if (top > SHARED_MEMORY_MAX_BYTES) {
     const gib = (top / 2 ** 30).toFixed(1);
     throw new InvalidInputError(
@@ -62,10 +69,13 @@ export function planLayout(req: LayoutRequest): ShardLayout {
     bytesPerValue: S,
     m,
     D,
+    k,
     blockSize,
     blocks,
     train,
     test,
+    batch,
+    batchY,
     a,
     b,
     a0,

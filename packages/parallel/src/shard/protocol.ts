@@ -5,7 +5,7 @@
  * move in lockstep through Atomics barriers on a small shared control buffer — so `step(k)`
  * costs one round trip per call, not per step.
  */
-import type { LossName, Precision, SharedWasmMemory } from '@mflab/core';
+import type { LossName, LrSchedule, Precision, SharedWasmMemory } from '@mflab/core';
 
 /** One input set (x̃ stored D × nPad sample-minor, as the wasm kernels expect) and its f64 vectors. */
 export interface InputSetLayout {
@@ -14,18 +14,20 @@ export interface InputSetLayout {
   readonly nPad: number;
   /** Byte offsets in the shared memory. */
   readonly x: number;
-  /** f on this set (f64, nPad), written by the reduce phase. */
+  /** f on this set (f64, n × k sample-major), written by the reduce phase. */
   readonly outputs: number;
-  /** f_{w(0)} on this set (f64) when the model is centered, else 0. */
+  /** f_{w(0)} on this set (f64, n × k) when the model is centered, else 0. */
   readonly centering: number;
 }
 
 /** The scratch one worker owns (the wasm kernels' accumulators and coefficients). */
 export interface WorkerScratch {
-  /** nPad values of T: a block's partial sums. */
+  /** k × nPad values of T: a block's partial sums (k rows of the input set's stride). */
   readonly acc: number;
   /** 4·D v128: the update's gradient accumulators. */
   readonly ga: number;
+  /** 4·k v128 (k > 1): the vector update's b-gradient accumulators, else 0. */
+  readonly gb: number;
   /** Two f64: η κγs and 1 − ηλ (read by the kernels from memory: no boxed doubles per call). */
   readonly coef: number;
 }
@@ -39,12 +41,21 @@ export interface ShardLayout {
   readonly bytesPerValue: 4 | 8;
   readonly m: number;
   readonly D: number;
+  /** Outputs per sample (b_j ∈ R^k); 1 is the scalar network and its kernels. */
+  readonly k: number;
   /** Neurons per block: within a block partial outputs are summed in T, across blocks in f64 in block order. */
   readonly blockSize: number;
   readonly blocks: number;
   readonly train: InputSetLayout;
   readonly test: InputSetLayout | null;
-  /** w(t): a (m × D) and b (m) in T. */
+  /**
+   * Finite-data minibatch SGD: the current batch, gathered from the training set by the workers
+   * at the start of each step (else null: steps run on the training set).
+   */
+  readonly batch: InputSetLayout | null;
+  /** Targets (labels) of the batch (f64, B), or 0. */
+  readonly batchY: number;
+  /** w(t): a (m × D) and b (m × k) in T. */
   readonly a: number;
   readonly b: number;
   /** w(0), same layout. */
@@ -52,7 +63,10 @@ export interface ShardLayout {
   readonly b0: number;
   /** Targets y of the training set (f64, n). */
   readonly y: number;
-  /** Residuals r of the training set in T (nPad, zero padding). */
+  /**
+   * Residuals r of the stepping set (the batch, else the training set) in T: k rows of that
+   * set's nPad (zero padding), as the kernels read them.
+   */
   readonly residuals: number;
   /** Partial outputs P[block][i] (f64, blocks × nPadMax). */
   readonly partials: number;
@@ -60,7 +74,7 @@ export interface ShardLayout {
   /** Samples per data shard block, or 0 when the update is not data-sharded. */
   readonly sampleBlockSize: number;
   readonly sampleBlocks: number;
-  /** Per-sample-block gradient sums G[s][j][0..D] (f64), when data-sharded, else 0. */
+  /** Per-sample-block gradient sums G[s][j] (f64, D + 1 values per neuron, k + D when k > 1), when data-sharded, else 0. */
   readonly gradients: number;
   readonly scratch: readonly WorkerScratch[];
   readonly totalBytes: number;
@@ -76,6 +90,11 @@ export interface StepConstants {
   readonly drive: number;
   readonly decay: number;
   readonly centered: boolean;
+  /** η_t: with `cosine` it changes every step (core's stepSizeAt over `steps`). */
+  readonly schedule: LrSchedule;
+  readonly steps: number;
+  /** Finite-data SGD: the seed and size of the epochs' batches (core's EpochBatches), else null. */
+  readonly batches: { readonly seed: number; readonly nTrain: number; readonly batchSize: number } | null;
 }
 
 /** What `init` gives a worker. */
@@ -109,8 +128,8 @@ export type ParamsName = 'current' | 'initial';
 export interface ShardWorkerApi {
   /** Instantiates the shared-memory wasm kernels over `setup.memory` and computes this worker's work split. */
   init(setup: ShardSetup): void;
-  /** Runs `count` full-batch GD steps (eq. 3) in lockstep with the other workers. */
-  step(count: number): void;
+  /** Runs updates start .. start + count − 1 (GD, or SGD on their batches) in lockstep with the other workers. */
+  step(count: number, start: number): void;
   /**
    * Forward pass of `params` on `set`: f = s Σ_blocks P (block order), minus f_{w(0)} when centered
    * and `into` is 'outputs'; written to the set's `outputs` (or `centering`) vector.

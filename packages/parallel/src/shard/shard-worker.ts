@@ -10,11 +10,15 @@
  *              (data-sharded: its (block, sample block) gradient tiles, a barrier, then
  *              its neurons summing the sample blocks' gradients in block order)
  *
+ * With k outputs the partials, outputs and residuals are n × k, and the vector kernels run.
+ * Finite-data minibatch SGD adds a first phase, `gather`: each worker copies its share of the
+ * step's batch (the same seeded EpochBatches order in every worker) from the training set.
+ *
  * Only the partial outputs and residuals — n-vectors — are shared between phases; each worker
  * writes only its own tiles, samples and neurons. Nothing is allocated per step.
  */
 import { parentPort } from 'node:worker_threads';
-import { instantiateSharedWasmKernels, kernelsOf, lossDerivative, type PrecisionKernels } from '@mflab/core';
+import { EpochBatches, classLossGradient, instantiateSharedWasmKernels, kernelsOf, lossDerivative, stepSizeAt, type PrecisionKernels, type TrainSpec } from '@mflab/core';
 import { Barrier } from './barrier.js';
 import { exposeOnPort } from './comlink-node.js';
 import { partRange, forwardTiles, gradientTiles } from './plan.js';
@@ -37,6 +41,15 @@ class ShardWorker implements ShardWorkerApi {
   private barrier!: Barrier;
   private train!: SetPlan;
   private test: SetPlan | null = null;
+  /** Finite-data SGD: the batch's plan and the epochs' order, else null. */
+  private batch: SetPlan | null = null;
+  private batches: EpochBatches | null = null;
+  /** The set the update runs on: the batch, else the training set. */
+  private stepping!: SetPlan;
+  /** One sample's k residuals (k > 1), before they are scattered into the k rows of r. */
+  private sampleResidual = new Float64Array(0);
+  /** stepSizeAt's view of the schedule. */
+  private schedule!: Pick<TrainSpec, 'lr' | 'schedule' | 'steps'>;
   /** This worker's neurons in the update (or apply) phase. */
   private j0 = 0;
   private j1 = 0;
@@ -57,47 +70,102 @@ class ShardWorker implements ShardWorkerApi {
     };
     this.train = plan(layout.train);
     this.test = layout.test ? plan(layout.test) : null;
+    this.batch = layout.batch ? plan(layout.batch) : null;
+    this.stepping = this.batch ?? this.train;
+    const b = setup.constants.batches;
+    this.batches = b ? new EpochBatches(b.seed, b.nTrain, b.batchSize) : null;
+    this.sampleResidual = new Float64Array(layout.k);
+    this.schedule = { lr: setup.constants.lr, schedule: setup.constants.schedule, steps: setup.constants.steps };
     // Neuron ranges on multiples of 4: the kernels' register tile (any split gives the same bits).
     [this.j0, this.j1] = partRange(layout.m, W, w, 4);
     if (layout.sampleBlocks > 0) this.gradTiles = gradientTiles(layout.m, layout.blockSize, layout.sampleBlocks, W, w);
     const buffer = setup.memory.buffer;
     this.f64 = new Float64Array(buffer);
     this.residualsT = layout.precision === 'f32' ? new Float32Array(buffer) : new Float64Array(buffer);
-    const coef = this.scratch.coef / 8;
-    this.f64[coef] = setup.constants.lr * setup.constants.drive;
-    this.f64[coef + 1] = 1 - setup.constants.lr * setup.constants.decay;
+    this.writeCoefficients(setup.constants.lr);
   }
 
-  step(count: number): void {
+  /** The update's (η_t κγs, 1 − η_t λ), read by the kernels from this worker's scratch. */
+  private writeCoefficients(lr: number): void {
+    const coef = this.scratch.coef / 8;
+    this.f64[coef] = lr * this.constants.drive;
+    this.f64[coef + 1] = 1 - lr * this.constants.decay;
+  }
+
+  step(count: number, start: number): void {
     const L = this.layout;
-    const { update, applyGradients } = this.kernels;
-    const { ga, coef } = this.scratch;
+    const { update, applyGradients, updateVec, applyGradientsVec } = this.kernels;
+    const { ga, gb, coef } = this.scratch;
     const S = L.bytesPerValue;
-    const train = L.train;
-    for (let k = 0; k < count; k++) {
+    const K = L.k;
+    const plan = this.stepping;
+    const set = plan.set;
+    const cosine = this.schedule.schedule !== 'constant';
+    for (let t = 0; t < count; t++) {
       this.barrier.checkAbort();
-      this.forward(this.train, L.a, L.b);
+      if (cosine) this.writeCoefficients(stepSizeAt(this.schedule, start + t));
+      if (this.batches) {
+        this.gather(this.batches, start + t);
+        this.barrier.arrive();
+      }
+      this.forward(plan, L.a, L.b);
       this.barrier.arrive();
-      this.reduce(this.train, false, true);
+      this.reduce(plan, false, true);
       this.barrier.arrive();
       if (L.sampleBlocks === 0) {
-        if (this.j1 > this.j0) update(train.n, train.nPad, L.D, train.x, L.a, L.b, L.residuals, this.j0, this.j1, coef, ga, 0);
+        if (this.j1 > this.j0) {
+          if (K === 1) update(set.n, set.nPad, L.D, set.x, L.a, L.b, L.residuals, this.j0, this.j1, coef, ga, 0);
+          else updateVec(set.n, set.nPad, L.D, K, set.x, L.a, L.b, L.residuals, this.j0, this.j1, coef, ga, gb, 0);
+        }
       } else {
         const tiles = this.gradTiles;
-        const gradBytes = (L.D + 1) * 8;
+        const gradBytes = (K === 1 ? L.D + 1 : K + L.D) * 8;
         const blockBytes = L.m * gradBytes;
-        for (let t = 0; t < tiles.length; t += 3) {
-          const j0 = tiles[t];
-          const sb = tiles[t + 2];
+        for (let q = 0; q < tiles.length; q += 3) {
+          const j0 = tiles[q];
+          const sb = tiles[q + 2];
           const i0 = sb * L.sampleBlockSize;
-          const n = Math.min(train.n, i0 + L.sampleBlockSize) - i0;
-          update(n, train.nPad, L.D, train.x + i0 * S, L.a, L.b, L.residuals + i0 * S, j0, tiles[t + 1], coef, ga, L.gradients + sb * blockBytes + j0 * gradBytes);
+          const n = Math.min(set.n, i0 + L.sampleBlockSize) - i0;
+          const grad = L.gradients + sb * blockBytes + j0 * gradBytes;
+          if (K === 1) update(n, set.nPad, L.D, set.x + i0 * S, L.a, L.b, L.residuals + i0 * S, j0, tiles[q + 1], coef, ga, grad);
+          else updateVec(n, set.nPad, L.D, K, set.x + i0 * S, L.a, L.b, L.residuals + i0 * S, j0, tiles[q + 1], coef, ga, gb, grad);
         }
         this.barrier.arrive();
-        if (this.j1 > this.j0) applyGradients(L.D, L.a, L.b, L.gradients + this.j0 * gradBytes, L.sampleBlocks, blockBytes, this.j0, this.j1, coef);
+        if (this.j1 > this.j0) {
+          const grad = L.gradients + this.j0 * gradBytes;
+          if (K === 1) applyGradients(L.D, L.a, L.b, grad, L.sampleBlocks, blockBytes, this.j0, this.j1, coef);
+          else applyGradientsVec(L.D, K, L.a, L.b, grad, L.sampleBlocks, blockBytes, this.j0, this.j1, coef);
+        }
       }
       // The next forward reads neurons other workers just updated.
       this.barrier.arrive();
+    }
+  }
+
+  /**
+   * Finite-data SGD: copies this worker's share of batch `step` — x̃ (in T, sample-minor rows),
+   * its label and f_{w(0)} — from the training set into the batch set.
+   */
+  private gather(batches: EpochBatches, step: number): void {
+    const L = this.layout;
+    const batch = this.batch as SetPlan;
+    const offset = batches.offsetOf(step);
+    const order = batches.order;
+    const values = this.residualsT;
+    const f64 = this.f64;
+    const S = L.bytesPerValue;
+    const train = L.train;
+    const xB = batch.set.x / S;
+    const xT = train.x / S;
+    const K = L.k;
+    const { i0, i1 } = batch;
+    for (let i = i0; i < i1; i++) {
+      const row = order[offset + i];
+      for (let q = 0; q < L.D; q++) values[xB + q * batch.set.nPad + i] = values[xT + q * train.nPad + row];
+      f64[L.batchY / 8 + i] = f64[L.y / 8 + row];
+      if (this.constants.centered) {
+        for (let c = 0; c < K; c++) f64[batch.set.centering / 8 + i * K + c] = f64[train.centering / 8 + row * K + c];
+      }
     }
   }
 
@@ -114,14 +182,16 @@ class ShardWorker implements ShardWorkerApi {
 
   private forward(plan: SetPlan, a: number, b: number): void {
     const L = this.layout;
-    const { forward } = this.kernels;
+    const { forward, forwardVec } = this.kernels;
     const S = L.bytesPerValue;
+    const K = L.k;
     const tiles = plan.tiles;
     for (let t = 0; t < tiles.length; t += 4) {
       const j0 = tiles[t];
       const i0 = tiles[t + 2];
-      const out = L.partials + (j0 / L.blockSize) * L.partialsStride + i0 * 8;
-      forward(tiles[t + 3] - i0, plan.set.nPad, L.D, plan.set.x + i0 * S, a, b, j0, tiles[t + 1], L.blockSize, this.scratch.acc, out, 0);
+      const out = L.partials + (j0 / L.blockSize) * L.partialsStride + i0 * K * 8;
+      if (K === 1) forward(tiles[t + 3] - i0, plan.set.nPad, L.D, plan.set.x + i0 * S, a, b, j0, tiles[t + 1], L.blockSize, this.scratch.acc, out, 0);
+      else forwardVec(tiles[t + 3] - i0, plan.set.nPad, L.D, K, plan.set.x + i0 * S, a, b, j0, tiles[t + 1], L.blockSize, this.scratch.acc, out, 0);
     }
   }
 
@@ -138,10 +208,14 @@ class ShardWorker implements ShardWorkerApi {
     const stride = L.partialsStride / 8;
     const out = (intoCentering ? set.centering : set.outputs) / 8;
     const f0 = centered && !intoCentering ? set.centering / 8 : -1;
-    const y = L.y / 8;
+    const y = (plan === this.batch ? L.batchY : L.y) / 8;
     const r = L.residuals / L.bytesPerValue;
     const invN = 1 / set.n;
     const { i0, i1 } = plan;
+    if (L.k > 1) {
+      this.reduceVector(plan, out, f0, y, r, invN, residuals);
+      return;
+    }
     // Block-major passes over this worker's samples (cache-friendly); each f_i still sums the
     // blocks from 0 in block order, exactly as the single-thread kernel does.
     for (let i = i0; i < i1; i++) f64[out + i] = 0;
@@ -154,6 +228,38 @@ class ShardWorker implements ShardWorkerApi {
       if (f0 >= 0) f -= f64[f0 + i];
       f64[out + i] = f;
       if (residuals) this.residualsT[r + i] = lossDerivative(loss, f, f64[y + i]) * invN;
+    }
+  }
+
+  /**
+   * The k-output reduce: f_ic = s Σ_blocks P[block][i·k + c] (block order) − f_{w(0)}, and with
+   * `residuals` r_ic = ∂ℓ/∂f_c(f_i, y_i)/n scattered into the k rows of r (row stride: the set's nPad).
+   */
+  private reduceVector(plan: SetPlan, out: number, f0: number, y: number, r: number, invN: number, residuals: boolean): void {
+    const L = this.layout;
+    const { s, loss } = this.constants;
+    const f64 = this.f64;
+    const K = L.k;
+    const P = L.partials / 8;
+    const stride = L.partialsStride / 8;
+    const rowStride = plan.set.nPad;
+    const sample = this.sampleResidual;
+    const { i0, i1 } = plan;
+    for (let v = i0 * K; v < i1 * K; v++) f64[out + v] = 0;
+    for (let blk = 0; blk < L.blocks; blk++) {
+      const row = P + blk * stride;
+      for (let v = i0 * K; v < i1 * K; v++) f64[out + v] += f64[row + v];
+    }
+    for (let i = i0; i < i1; i++) {
+      for (let c = 0; c < K; c++) {
+        let f = f64[out + i * K + c] * s;
+        if (f0 >= 0) f -= f64[f0 + i * K + c];
+        f64[out + i * K + c] = f;
+      }
+      if (residuals) {
+        classLossGradient(loss, K, f64, out + i * K, f64[y + i], invN, sample, 0);
+        for (let c = 0; c < K; c++) this.residualsT[r + c * rowStride + i] = sample[c];
+      }
     }
   }
 }

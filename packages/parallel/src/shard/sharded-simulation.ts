@@ -9,15 +9,19 @@ import {
   createSharedWasmMemory,
   driveOf,
   empiricalTangentKernel,
+  flowTime,
   initParams,
   inputDimension,
   observableRow,
+  outputsFor,
   particleSnapshot,
   particleSubsample,
   predictOn,
   relativeFrobeniusDistance,
+  resolveRunLength,
   resolveSimulationConfig,
   scalingOf,
+  usesFiniteBatches,
   type AugmentedInputs,
   type DataSplit,
   type Dataset,
@@ -99,6 +103,8 @@ export class ShardedSimulation {
   readonly scaling: Scaling;
   readonly data: DataSplit;
   readonly D: number;
+  /** k: outputs per sample (the number of classes of multi-class data, else 1). */
+  readonly outputs: number;
   /** w(0), as the run's precision rounds it. */
   readonly initialParams: NetworkParams;
   readonly particleNeurons: Int32Array;
@@ -126,17 +132,21 @@ export class ShardedSimulation {
     const d = data.train.d;
     this.D = inputDimension(d, model.bias);
     this.scaling = scalingOf(model);
+    const k = outputsFor(config.loss, data);
+    this.outputs = k;
     const trainInputs = augmentInputs(data.train, model.bias, 'data.train');
     const testInputs = data.test.n > 0 ? augmentInputs(data.test, model.bias, 'data.test') : null;
-    if (options.initialParams) checkParams('initialParams', options.initialParams, model.width, this.D);
-    if (options.params) checkParams('params', options.params, model.width, this.D);
+    if (options.initialParams) checkParams('initialParams', options.initialParams, model.width, this.D, k);
+    if (options.params) checkParams('params', options.params, model.width, this.D, k);
     const blockSize = options.blockSize ?? 256;
     const sampleBlockSize = options.sampleBlockSize ?? 0;
     this.layout = planLayout({
       precision: train.precision,
       m: model.width,
       D: this.D,
+      k,
       nTrain: trainInputs.n,
+      batchSize: usesFiniteBatches(config, data) ? (train.batchSize ?? trainInputs.n) : 0,
       nTest: testInputs?.n ?? 0,
       blockSize,
       sampleBlockSize,
@@ -149,7 +159,7 @@ export class ShardedSimulation {
     writeInputs(this.memory, L, L.train, trainInputs);
     if (L.test && testInputs) writeInputs(this.memory, L, L.test, testInputs);
     new Float64Array(this.memory.buffer, L.y, data.train.n).set(data.train.y);
-    this.initialParams = options.initialParams ? cloneParams(options.initialParams) : initParams(model.init, model.width, this.D, config.seed);
+    this.initialParams = options.initialParams ? cloneParams(options.initialParams) : initParams(model.init, model.width, this.D, config.seed, k);
     writeParams(this.memory, L, L.a0, L.b0, this.initialParams);
     readParams(this.memory, L, L.a0, L.b0, this.initialParams);
     writeParams(this.memory, L, L.a, L.b, options.params ?? this.initialParams);
@@ -158,8 +168,8 @@ export class ShardedSimulation {
     this.particleNeurons = particleSubsample(model.width, config.log.particles.count, config.seed);
     const probeCount = Math.min(config.log.ntk.probe, trainInputs.n);
     this.probe = config.log.ntk.every > 0 ? { n: probeCount, D: this.D, x: trainInputs.x.slice(0, probeCount * this.D) } : null;
-    this.trainOut = new Float64Array(trainInputs.n);
-    this.testOut = new Float64Array(testInputs?.n ?? 0);
+    this.trainOut = new Float64Array(trainInputs.n * k);
+    this.testOut = new Float64Array((testInputs?.n ?? 0) * k);
     this.threads = [];
     for (let w = 0; w < workers; w++) {
       const worker = new Worker(WORKER_URL, { name: `mflab-shard-${w}`, execArgv: workerExecArgv() });
@@ -174,11 +184,12 @@ export class ShardedSimulation {
 
   /**
    * Resolves the config (defaults of ARCHITECTURE.md §6), lays out the shared memory, starts the
-   * workers and computes f_{w(0)} when centered. Full-batch `gd` only; `train.backend` must be
-   * `auto` or `wasm` (the sharded engine runs the wasm kernels).
+   * workers and computes f_{w(0)} when centered. Full-batch `gd`, or minibatch SGD over the
+   * finite training set (population SGD runs on one thread); `train.backend` must be `auto` or
+   * `wasm` (the sharded engine runs the wasm kernels).
    */
   static async create(configInput: SimulationConfigInput, data: DataSplit, options: ShardedSimulationOptions = {}): Promise<ShardedSimulation> {
-    const config = resolveSimulationConfig(configInput);
+    const config = resolveRunLength(resolveSimulationConfig(configInput), data);
     const workers = checkOptions(config, data, options);
     const sim = new ShardedSimulation(config, data, options, workers);
     try {
@@ -189,6 +200,9 @@ export class ShardedSimulation {
         drive: driveOf(sim.scaling),
         decay: config.train.weightDecay,
         centered: config.model.centered,
+        schedule: config.train.schedule,
+        steps: config.train.steps,
+        batches: sim.layout.batch ? { seed: config.seed, nTrain: data.train.n, batchSize: sim.layout.batch.n } : null,
       };
       const spin = workers <= availableParallelism() ? BARRIER_SPIN : 0;
       await sim.onAll((api, w) => api.init({ memory: sim.memory, control: sim.control.buffer as SharedArrayBuffer, layout: sim.layout, constants, workerIndex: w, workerCount: workers, spin }));
@@ -207,9 +221,9 @@ export class ShardedSimulation {
     return this.stepCount;
   }
 
-  /** The flow's time: step · η. */
+  /** The flow's time: Σ_{t < step} η_t (step · η for a constant step size). */
   get time(): number {
-    return this.stepCount * this.config.train.lr;
+    return flowTime(this.config.train, this.stepCount);
   }
 
   get backendInfo(): ShardedBackendInfo {
@@ -230,7 +244,8 @@ export class ShardedSimulation {
   async step(count = 1): Promise<void> {
     if (!Number.isSafeInteger(count) || count < 0) throw new InvalidInputError('count', `expected a non-negative integer number of steps, got ${String(count)}`);
     if (count === 0) return;
-    await this.onAll((api) => api.step(count));
+    const start = this.stepCount;
+    await this.onAll((api) => api.step(count, start));
     this.stepCount += count;
     this.hostParamsStale = true;
   }
@@ -275,6 +290,7 @@ export class ShardedSimulation {
       scaling: this.scaling,
       weightDecay: this.config.train.weightDecay,
       classification: this.data.classification,
+      outputs: this.outputs,
       trainOutputs,
       trainTargets: this.data.train.y,
       testOutputs,
@@ -339,7 +355,7 @@ export class ShardedSimulation {
   }
 
   private copyOut(set: InputSetLayout, into: Float64Array): Float64Array {
-    into.set(new Float64Array(this.memory.buffer, set.outputs, set.n));
+    into.set(new Float64Array(this.memory.buffer, set.outputs, set.n * this.outputs));
     return into;
   }
 }
@@ -355,8 +371,14 @@ function checkOptions(config: SimulationConfig, data: DataSplit, options: Sharde
   if (!Number.isSafeInteger(sampleBlockSize) || sampleBlockSize < 0 || sampleBlockSize % SAMPLE_ALIGN !== 0) {
     throw new InvalidInputError('sampleBlockSize', `expected 0 (no data sharding) or a positive multiple of ${SAMPLE_ALIGN}, got ${String(sampleBlockSize)}`);
   }
-  if (config.train.integrator !== 'gd') {
-    throw new InvalidInputError('train.integrator', 'the sharded engine runs full-batch "gd"; run population SGD on one thread (workers: 1 uses core\'s Simulation)');
+  if (config.train.integrator !== 'gd' && !usesFiniteBatches(config, data)) {
+    throw new InvalidInputError('train.integrator', 'the sharded engine runs full-batch "gd" or minibatch SGD over the training set (train.epochs); run population SGD on one thread (workers: 1 uses core\'s Simulation)');
+  }
+  if (config.train.integrator === 'sgd' && (config.train.batchSize ?? data.train.n) > data.train.n) {
+    throw new InvalidInputError('train.batchSize', `a batch of ${String(config.train.batchSize)} is larger than the ${data.train.n} training points; use at most ${data.train.n}`);
+  }
+  if (outputsFor(config.loss, data) > 1 && config.log.ntk.every > 0) {
+    throw new InvalidInputError('log.ntk.every', `ntk_drift is defined for one output; with ${String(data.classes)} outputs set log.ntk.every: 0`);
   }
   if (config.train.backend !== 'auto' && config.train.backend !== 'wasm') {
     throw new InvalidInputError('train.backend', `the sharded engine runs the wasm kernels; use "auto" or "wasm", got "${config.train.backend}"`);
@@ -390,5 +412,5 @@ function readParams(memory: SharedWasmMemory, layout: ShardLayout, a: number, b:
   const heap = valuesOf(memory, layout);
   const S = layout.bytesPerValue;
   into.a.set(heap.subarray(a / S, a / S + layout.m * layout.D));
-  into.b.set(heap.subarray(b / S, b / S + layout.m));
+  into.b.set(heap.subarray(b / S, b / S + layout.m * layout.k));
 }

@@ -12,9 +12,11 @@ import {
   Simulation,
   loadDataset,
   resolveDataSpec,
+  resolveRunLength,
   resolveSimulationConfig,
   runSimulation,
   runSimulationAsync,
+  usesFiniteBatches,
   type BackendInfo,
   type DataSpec,
   type ObservableRow,
@@ -66,8 +68,9 @@ export function simulationTaskCost(input: SimulationTaskInput): number {
 
 export default async function runSimulationTask(input: unknown, context: TaskContext): Promise<SimulationTaskResult> {
   const { config, data, dataSeed } = checkInput(input);
-  const resolved = resolveSimulationConfig(config);
-  const split = await loadDataset(data, dataSeed ?? resolved.seed);
+  const split = await loadDataset(data, dataSeed ?? resolveSimulationConfig(config).seed);
+  // train.epochs becomes train.steps once the training set's size is known.
+  const resolved = resolveRunLength(resolveSimulationConfig(config), split);
   const total = resolved.train.steps;
   const callbacks = {
     onMetrics: (row: ObservableRow) => context.reportProgress(total > 0 ? row.step / total : 1, { step: row.step, objective: row.objective }),
@@ -76,7 +79,8 @@ export default async function runSimulationTask(input: unknown, context: TaskCon
   const { train } = resolved;
   let result;
   let backend: BackendInfo | ShardedBackendInfo;
-  if (context.threads > 1 && train.integrator === 'gd' && (train.backend === 'auto' || train.backend === 'wasm')) {
+  const shardable = train.integrator === 'gd' || usesFiniteBatches(resolved, split);
+  if (context.threads > 1 && shardable && (train.backend === 'auto' || train.backend === 'wasm')) {
     const sharded = await ShardedSimulation.create(resolved, split, { workers: context.threads });
     try {
       result = await runSimulationAsync(sharded, callbacks);
