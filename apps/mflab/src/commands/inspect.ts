@@ -20,6 +20,7 @@ Examples:
 interface FinalRow {
   risk_train?: number;
   risk_test?: number;
+  error_test?: number;
   objective?: number;
   move?: number;
   ntk_drift?: number;
@@ -49,6 +50,7 @@ function describeRun(info: RunInfo): string[] {
     String(info.status) + (info.interrupted ? ' (interrupted)' : ''),
     fmt(f.risk_train ?? NaN),
     fmt(f.risk_test ?? NaN),
+    fmt(f.error_test ?? NaN),
     fmt(f.objective ?? NaN),
     fmt(f.move ?? NaN),
     fmt(f.ntk_drift ?? NaN),
@@ -74,22 +76,22 @@ export function inspectStudy(dir: string): string {
     } catch {
       info = null;
     }
-    return [...keyNames.map((k) => String(r.keys[k] ?? '')), ...(info ? describeRun(info) : ['no run.json', '', '', '', '', '', '', '', ''])];
+    return [...keyNames.map((k) => String(r.keys[k] ?? '')), ...(info ? describeRun(info) : ['no run.json', '', '', '', '', '', '', '', '', ''])];
   });
   const counts = new Map<string, number>();
   for (const row of rows) counts.set(row[keyNames.length], (counts.get(row[keyNames.length]) ?? 0) + 1);
-  return `${title}${table([...keyNames, 'status', 'risk_train', 'risk_test', 'objective', 'move', 'ntk_drift', 'backend', 'seconds', 'error'], rows)}\n${runs.length} runs: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}\n`;
+  return `${title}${table([...keyNames, 'status', 'risk_train', 'risk_test', 'error_test', 'objective', 'move', 'ntk_drift', 'backend', 'seconds', 'error'], rows)}\n${runs.length} runs: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}\n`;
 }
 
 export function inspectRun(dir: string): string {
   const reader = openRun(dir);
   const info = reader.info();
   const metrics = reader.metrics();
-  const names = ['step', 'time', 'risk_train', 'risk_test', 'objective', 'move', 'l2', 'ntk_drift'].filter((n) => metrics.schema.fields.some((f) => f.name === n));
+  const names = ['step', 'time', 'risk_train', 'risk_test', 'error_test', 'objective', 'move', 'l2', 'ntk_drift'].filter((n) => metrics.schema.fields.some((f) => f.name === n));
   const columns = names.map((n) => metrics.getChild(n)!);
   const count = metrics.numRows;
   const pick = count <= 12 ? [...Array(count).keys()] : [...[0, 1, 2, 3, 4, 5].map((k) => Math.round((k * (count - 1)) / 11)), ...[6, 7, 8, 9, 10, 11].map((k) => Math.round((k * (count - 1)) / 11))];
   const rows = [...new Set(pick)].map((i) => columns.map((c, k) => (k === 0 ? String(c.get(i)) : fmt(Number(c.get(i))))));
-  const head = table(['status', 'risk_train', 'risk_test', 'objective', 'move', 'ntk_drift', 'backend', 'seconds', 'error'], [describeRun(info)]);
+  const head = table(['status', 'risk_train', 'risk_test', 'error_test', 'objective', 'move', 'ntk_drift', 'backend', 'seconds', 'error'], [describeRun(info)]);
   return `${dir}\n${head}\n\n${count} logged steps:\n${table(names, rows)}\n`;
 }

@@ -113,6 +113,17 @@ export function nominalDataSize(config: AppConfig): { n: number; nTest: number }
   return { n: config.data.n ?? DATA_DEFAULTS.n, nTest: config.data.nTest ?? DATA_DEFAULTS.nTest };
 }
 
+/**
+ * The run's length before the data is read: `train.steps`, or with `train.epochs` (finite-data
+ * SGD) epochs · ⌊n/B⌋ on the nominal n — exact for generated data and capped files.
+ */
+export function nominalSteps(config: AppConfig): number {
+  const { train } = config;
+  if (train.epochs === null || train.integrator !== 'sgd') return train.steps;
+  const { n } = nominalDataSize(config);
+  return train.epochs * Math.max(1, Math.floor(n / Math.min(n, train.batchSize ?? n)));
+}
+
 export function dataSpecOf(config: AppConfig): DataSpec {
   const { seed: _seed, ...spec } = config.data;
   return spec;

@@ -92,6 +92,11 @@ describe('cellsOfShard on a grid', () => {
     expect(runCost(cells[0])).toBe(32 * 8 * 10);
   });
 
+  it('minibatch SGD by epochs costs B·m per step over epochs·⌊n/B⌋ steps', () => {
+    const [sgd] = expandGrid({ data: { n: 105 }, train: { integrator: 'sgd', batchSize: 10, epochs: 3 }, grid: { 'model.width': [8] } });
+    expect(runCost(sgd)).toBe(10 * 8 * (3 * 10));
+  });
+
   it('without a shard (or with N = 1) a process runs every cell', () => {
     expect(cellsOfShard(cells, undefined)).toEqual(cells.map((_, i) => i));
     expect(cellsOfShard(cells, { index: 0, count: 1 })).toEqual(cells.map((_, i) => i));

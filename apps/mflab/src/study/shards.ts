@@ -9,7 +9,7 @@
  */
 import { InvalidInputError } from '@mflab/core';
 import type { GridCell } from '../config/grid.js';
-import { nominalDataSize } from '../config/validate.js';
+import { nominalDataSize, nominalSteps } from '../config/validate.js';
 
 /** Shard `index` of `count` (0-based). */
 export interface ShardSpec {
@@ -17,10 +17,12 @@ export interface ShardSpec {
   readonly count: number;
 }
 
-/** n · m · steps: the run's work in neuron–sample pairs visited (one step costs O(n·m·D), ARCHITECTURE.md (3)). */
+/** n · m · steps (B · m · steps with SGD batches of B): the run's work in neuron–sample pairs visited (one step costs O(n·m·D), ARCHITECTURE.md (3)). */
 export function runCost(cell: GridCell): number {
   const { model, train } = cell.config;
-  return nominalDataSize(cell.config).n * model.width * Math.max(1, train.steps);
+  const { n } = nominalDataSize(cell.config);
+  const perStep = train.integrator === 'sgd' ? Math.min(n, train.batchSize ?? n) : n;
+  return perStep * model.width * Math.max(1, nominalSteps(cell.config));
 }
 
 /**

@@ -20,6 +20,7 @@ import { ClaimRegistry } from './claim.js';
 import type { RunTaskInput, RunTaskResult } from './run-task.js';
 import { cellsOfShard, runCost, type ShardSpec } from './shards.js';
 import { packageVersions } from './versions.js';
+import { nominalSteps } from '../config/validate.js';
 
 export { runCost } from './shards.js';
 
@@ -126,7 +127,7 @@ export async function runSweep(request: SweepRequest): Promise<SweepSummary> {
       if (!planned) {
         planned = true;
         request.onPlan?.(
-          [...tasks.map((t) => ({ id: t.id, cost: t.cost ?? 0, steps: t.input.config.train.steps })), ...waiting.map((p) => ({ id: p.id, cost: runCost(p.cell), steps: p.cell.config.train.steps }))],
+          [...tasks.map((t) => ({ id: t.id, cost: t.cost ?? 0, steps: nominalSteps(t.input.config) })), ...waiting.map((p) => ({ id: p.id, cost: runCost(p.cell), steps: nominalSteps(p.cell.config) }))],
           runs.length,
         );
       }

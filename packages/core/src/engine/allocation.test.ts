@@ -22,8 +22,10 @@ describe('the step allocates nothing on the JS heap', () => {
     ['wasm', 'f64', 'gd'],
     ['reference', 'f64', 'gd'],
     ['wasm', 'f32', 'sgd'],
+    ['wasm', 'f32', 'minibatch'],
   ]) {
-    it(`${backend} ${precision} ${integrator}: flat heap over 10 000 steps (n = 64, m = 256)`, () => {
+    const shape = integrator === 'minibatch' ? 'softmax k = 4, batches of 8 from n = 1024, m = 256' : 'n = 64, m = 256';
+    it(`${backend} ${precision} ${integrator}: flat heap over 10 000 steps (${shape})`, () => {
       const { bytesPerStep, gcs } = measure(backend, precision, integrator);
       expect(gcs).toBe(0);
       expect(bytesPerStep).toBeLessThan(8);

@@ -1,4 +1,7 @@
-import { CounterRng, RandomStream } from '../random/index.js';
+import { RandomStream, checkSeed, philox4x32 } from '../random/index.js';
+
+const TWO_POW_32 = 4294967296;
+const TWO_POW_NEG_53 = 1 / 9007199254740992;
 
 /**
  * The batches of finite-data minibatch SGD: epoch e visits the n training samples in a seeded
@@ -13,14 +16,19 @@ export class EpochBatches {
   readonly perEpoch: number;
   /** The current epoch's visiting order (read after {@link offsetOf}). */
   readonly order: Int32Array;
-  private readonly rng: CounterRng;
+  // The Philox key and stream of CounterRng(seed, batchOrder), kept to draw without allocating.
+  private readonly k0: number;
+  private readonly k1: number;
+  private readonly words = new Uint32Array(4);
   private epoch = -1;
 
   constructor(seed: number, n: number, batchSize: number) {
     this.n = n;
     this.batchSize = batchSize;
     this.perEpoch = Math.max(1, Math.floor(n / batchSize));
-    this.rng = new CounterRng(seed, RandomStream.batchOrder);
+    checkSeed(seed);
+    this.k0 = seed >>> 0;
+    this.k1 = Math.floor(seed / TWO_POW_32) >>> 0;
     this.order = new Int32Array(n);
   }
 
@@ -40,12 +48,21 @@ export class EpochBatches {
     for (let i = 0; i < this.batchSize; i++) out[i] = this.order[offset + i];
   }
 
+  /**
+   * Fisher–Yates with the draws of `new CounterRng(seed, RandomStream.batchOrder).at(epoch)`:
+   * swap i with below(i + 1) for i = n−1 … 1 — the same numbers (a test checks), computed from
+   * Philox blocks directly so that an epoch boundary allocates nothing either.
+   */
   private shuffle(epoch: number): void {
-    const { order, n } = this;
+    const { order, n, words } = this;
     for (let i = 0; i < n; i++) order[i] = i;
-    const draws = this.rng.at(epoch);
+    const c0 = epoch >>> 0;
+    const c1 = Math.floor(epoch / TWO_POW_32) >>> 0;
+    let block = 0;
     for (let i = n - 1; i > 0; i--) {
-      const pick = draws.below(i + 1);
+      philox4x32(c0, c1, block++, RandomStream.batchOrder, this.k0, this.k1, words);
+      const uniform = ((words[0] >>> 5) * 67108864 + (words[1] >>> 6)) * TWO_POW_NEG_53;
+      const pick = Math.min(i, Math.floor(uniform * (i + 1)));
       const t = order[i];
       order[i] = order[pick];
       order[pick] = t;

@@ -46,34 +46,13 @@ export interface ParameterStats {
   move: number;
 }
 
+/**
+ * Σ_j ‖w_j‖², l2, path and move over every parameter, with ‖w_j‖² = ‖a_j‖² + ‖b_j‖² and
+ * path = (1/m) Σ_j ‖b_j‖‖a_j‖ (for k = 1, ‖b_j‖ = √(b_j²) = |b_j| exactly).
+ */
 export function parameterStats(params: NetworkParams, initial: NetworkParams): ParameterStats {
   const { a, b, m, D } = params;
   const k = outputCount(params);
-  if (k !== 1) return vectorParameterStats(params, initial, k);
-  let sumSquares = 0;
-  let path = 0;
-  let dist2 = 0;
-  let init2 = 0;
-  for (let j = 0; j < m; j++) {
-    let an2 = 0;
-    for (let k = 0; k < D; k++) {
-      const v = a[j * D + k];
-      an2 += v * v;
-      const dv = v - initial.a[j * D + k];
-      dist2 += dv * dv;
-      init2 += initial.a[j * D + k] * initial.a[j * D + k];
-    }
-    const db = b[j] - initial.b[j];
-    dist2 += db * db;
-    init2 += initial.b[j] * initial.b[j];
-    sumSquares += an2 + b[j] * b[j];
-    path += Math.abs(b[j]) * Math.sqrt(an2);
-  }
-  return { sumSquares, l2: sumSquares / m, path: path / m, move: init2 > 0 ? Math.sqrt(dist2 / init2) : Math.sqrt(dist2) };
-}
-
-function vectorParameterStats(params: NetworkParams, initial: NetworkParams, k: number): ParameterStats {
-  const { a, b, m, D } = params;
   let sumSquares = 0;
   let path = 0;
   let dist2 = 0;

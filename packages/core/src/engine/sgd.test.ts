@@ -3,6 +3,7 @@
  * independent reference — a full-batch GD step on exactly that batch, from the same parameters.
  */
 import { describe, expect, it } from 'vitest';
+import { CounterRng, RandomStream } from '../random/index.js';
 import { randomClassSplit, randomSplit } from '../testing/fixtures.js';
 import type { DataSplit, Dataset } from '../types.js';
 import { EpochBatches } from './batches.js';
@@ -42,6 +43,21 @@ describe('EpochBatches', () => {
     const other = new EpochBatches(8, 24, 6);
     other.indicesInto(0, idx);
     expect(Array.from(idx)).not.toEqual(epochs[0].slice(0, 6));
+  });
+
+  it('is the Fisher–Yates shuffle of CounterRng(seed, batchOrder).at(epoch), swap i ↔ below(i + 1)', () => {
+    const batches = new EpochBatches(2 ** 40 + 3, 50, 50);
+    for (const epoch of [0, 1, 7]) {
+      const expected = Array.from({ length: 50 }, (_, i) => i);
+      const draws = new CounterRng(2 ** 40 + 3, RandomStream.batchOrder).at(epoch);
+      for (let i = 49; i > 0; i--) {
+        const pick = draws.below(i + 1);
+        [expected[i], expected[pick]] = [expected[pick], expected[i]];
+      }
+      const idx = new Int32Array(50);
+      batches.indicesInto(epoch, idx);
+      expect(Array.from(idx)).toEqual(expected);
+    }
   });
 
   it('skips the n mod B samples left at the end of an epoch order (⌊n/B⌋ batches)', () => {

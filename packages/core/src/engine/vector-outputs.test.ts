@@ -3,7 +3,7 @@
  * naive objective written from the definitions, softmax cross-entropy at huge logits, and k = 1
  * through the vector API against the scalar path, bitwise.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { classLossGradient, classLossValue, outputResiduals, residuals } from '../loss.js';
 import { initParams } from '../model/init.js';
 import { allocateParams, cloneParams, type NetworkParams } from '../model/params.js';
@@ -18,6 +18,9 @@ import { ReferenceKernel } from './reference-kernel.js';
 import { Simulation } from './simulation.js';
 import { wasmKernelsAvailable } from './wasm-module.js';
 import { WasmKernel } from './wasm-kernel.js';
+import type { StepKernel } from './kernel.js';
+import { loadTensorBackend } from '../tensor/backend.js';
+import { TfjsKernel } from './tfjs-kernel.js';
 
 /** F(w) of eq. (2) with k outputs, from the definitions: log Σ e^f written naively (the logits here are O(1)). */
 function naiveObjective(config: SimulationConfig, split: DataSplit, w: NetworkParams, w0: NetworkParams, k: number): number {
@@ -188,4 +191,35 @@ describe('multi-class observables', () => {
     expect(() => Simulation.create({ model: { width: 4 }, loss: 'softmax' }, randomSplit(10, 0, 2, 1))).toThrow(/^loss: softmax cross-entropy needs multi-class data/);
     expect(() => Simulation.create({ model: { width: 4 }, loss: 'softmax', log: { ntk: { every: 5 } } }, classes)).toThrow(/^log\.ntk\.every:/);
   });
+});
+
+describe('every backend on k outputs with minibatch SGD, through Simulation', () => {
+  beforeAll(async () => {
+    await loadTensorBackend();
+  });
+  const split = randomClassSplit(60, 20, 4, 3, 9);
+  const input = { seed: 4, loss: 'softmax' as const, model: { width: 37, centered: true }, train: { integrator: 'sgd' as const, batchSize: 12, epochs: 4, lr: 0.8, weightDecay: 0.01, schedule: 'cosine' as const }, log: { ntk: { every: 0 } } };
+  let reference: Simulation;
+  beforeAll(() => {
+    reference = Simulation.create({ ...input, train: { ...input.train, backend: 'reference', precision: 'f64' } }, split, { kernel: new ReferenceKernel() });
+    reference.step(reference.config.train.steps);
+  });
+  const kernels: [string, () => StepKernel][] = [
+    ['wasm f64', () => new WasmKernel('f64', { blockSize: 8 })],
+    ['wasm f32', () => new WasmKernel('f32', { blockSize: 8 })],
+    ['tfjs f32', () => new TfjsKernel({ blockSize: 8 })],
+  ];
+  for (const [name, make] of kernels) {
+    it(`${name}: the same 20-step trajectory as the float64 reference (rel ≤ 1e-12 in f64, 1e-4 in f32)`, () => {
+      const precision = name.endsWith('f64') ? 'f64' : 'f32';
+      const sim = Simulation.create({ ...input, train: { ...input.train, precision } }, split, { kernel: make() });
+      expect(sim.config.train.steps).toBe(20);
+      sim.step(20);
+      const tol = precision === 'f64' ? 1e-12 : 1e-4;
+      expect(relativeError(sim.params.a, reference.params.a)).toBeLessThan(tol);
+      expect(relativeError(sim.params.b, reference.params.b)).toBeLessThan(tol);
+      expect(relativeError(sim.testOutputs(), reference.testOutputs())).toBeLessThan(tol);
+      expect(relativeError(reference.params.b, reference.initialParams.b)).toBeGreaterThan(1e-2);
+    });
+  }
 });

@@ -45,7 +45,7 @@
  */
 import { InvalidInputError, requireFinite, requireFiniteArray, requireInteger, requireOneOf } from '../errors.js';
 import { normalizeRows } from './angles.js';
-import { RELU_KERNEL_KINDS, type ReluKernelKind, type ReluKernelOptions } from './relu-kernels.js';
+import { RELU_KERNEL_KINDS, unitPairKernel, type ReluKernelKind, type ReluKernelOptions } from './relu-kernels.js';
 import { checkDimension, outputBuffer, rowCount } from './shapes.js';
 
 const INV_2PI = 1 / (2 * Math.PI);
@@ -234,28 +234,7 @@ function unitRows(x: Float64Array, row0: number, rows: number, d: number, bias: 
  * operations of reluKernelGram (θ = 2·atan2(‖â − b̂‖, ‖â + b̂‖)): used where |cos θ| is near 1.
  */
 function chordKernel(left: UnitRows, i: number, right: UnitRows, j: number, D: number, ntk: boolean): number {
-  const normA = Math.sqrt(left.sq[i]);
-  const normB = Math.sqrt(right.sq[j]);
-  const ua = left.unit;
-  const ub = right.unit;
-  const rowA = i * D;
-  const rowB = j * D;
-  let s = 0;
-  let t = 0;
-  for (let k = 0; k < D; k++) {
-    const p = ua[rowA + k];
-    const q = ub[rowB + k];
-    s += (p - q) * (p - q);
-    t += (p + q) * (p + q);
-  }
-  const total = s + t;
-  const theta = 2 * Math.atan2(Math.sqrt(s), Math.sqrt(t));
-  const cos = (t - s) / total;
-  const sin = (2 * Math.sqrt(s * t)) / total;
-  const norms = normA * normB;
-  const nngp = norms * (sin + (Math.PI - theta) * cos) * INV_2PI;
-  const nngpDerivative = (Math.PI - theta) * INV_2PI;
-  return ntk ? nngp + norms * cos * nngpDerivative : nngp;
+  return unitPairKernel(left.unit, i * D, right.unit, j * D, D, Math.sqrt(left.sq[i]) * Math.sqrt(right.sq[j]), ntk);
 }
 
 /**

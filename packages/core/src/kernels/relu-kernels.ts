@@ -104,6 +104,29 @@ export function reluKernel(x: Float64Array, xp: Float64Array, options?: ReluKern
 }
 
 /**
+ * Eq. (4) for one pair from its unit rows â = ua[rowA ..], b̂ = ub[rowB ..] (D values each) and
+ * norms = ‖x̃‖‖x̃'‖: θ = 2·atan2(‖â − b̂‖, ‖â + b̂‖), accurate for nearly (anti)parallel pairs
+ * where acos(â·b̂) is not, then Σ, Σ̇ and Θ = Σ + (x̃·x̃')Σ̇.
+ */
+export function unitPairKernel(ua: Float64Array, rowA: number, ub: Float64Array, rowB: number, D: number, norms: number, ntk: boolean): number {
+  let s = 0;
+  let t = 0;
+  for (let k = 0; k < D; k++) {
+    const p = ua[rowA + k];
+    const q = ub[rowB + k];
+    s += (p - q) * (p - q);
+    t += (p + q) * (p + q);
+  }
+  const total = s + t;
+  const theta = 2 * Math.atan2(Math.sqrt(s), Math.sqrt(t));
+  const cos = (t - s) / total;
+  const sin = (2 * Math.sqrt(s * t)) / total;
+  const nngp = norms * (sin + (Math.PI - theta) * cos) * INV_2PI;
+  const nngpDerivative = (Math.PI - theta) * INV_2PI;
+  return ntk ? nngp + norms * cos * nngpDerivative : nngp;
+}
+
+/**
  * The Gram matrix K[i, j] = k(x1_i, x2_j) of the eq. (4) kernel (ARCHITECTURE.md §1) between
  * the n1 rows of `x1` and the n2 rows of `x2` (both sample-major, n×d), as an n1×n2 row-major
  * Float64Array (written into `out` when given). `x2 = null` (or `x2 === x1`) means x2 = x1: the
@@ -131,27 +154,7 @@ export function reluKernelGram(
     const jStart = same ? i : 0;
     for (let j = jStart; j < n2; j++) {
       const normB = Math.sqrt(sq2[j]);
-      let value = 0;
-      if (normA > 0 && normB > 0) {
-        const rowB = j * D;
-        let s = 0;
-        let t = 0;
-        for (let k = 0; k < D; k++) {
-          const p = unit1[rowA + k];
-          const q = unit2[rowB + k];
-          s += (p - q) * (p - q);
-          t += (p + q) * (p + q);
-        }
-        // eq. (4): θ from the chord lengths, then Σ, Σ̇ and Θ = Σ + (x̃·x̃')Σ̇.
-        const total = s + t;
-        const theta = 2 * Math.atan2(Math.sqrt(s), Math.sqrt(t));
-        const cos = (t - s) / total;
-        const sin = (2 * Math.sqrt(s * t)) / total;
-        const norms = normA * normB;
-        const nngp = norms * (sin + (Math.PI - theta) * cos) * INV_2PI;
-        const nngpDerivative = (Math.PI - theta) * INV_2PI;
-        value = ntk ? nngp + norms * cos * nngpDerivative : nngp;
-      }
+      const value = normA > 0 && normB > 0 ? unitPairKernel(unit1, rowA, unit2, j * D, D, normA * normB, ntk) : 0;
       K[i * n2 + j] = value;
       if (same) K[j * n2 + i] = value;
     }

@@ -5,9 +5,11 @@
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { Simulation } from '../engine/simulation.js';
-import { randomSplit } from './fixtures.js';
+import { randomClassSplit, randomSplit } from './fixtures.js';
 
-const [backend, precision, integrator] = process.argv.slice(2) as ['reference' | 'wasm', 'f32' | 'f64', 'gd' | 'sgd'];
+// 'minibatch': softmax on 4 classes (k = 4 outputs), SGD over a finite set of 1024 points in
+// batches of 8 (a reshuffle, which allocates its draws, every 128 steps).
+const [backend, precision, integrator] = process.argv.slice(2) as ['reference' | 'wasm', 'f32' | 'f64', 'gd' | 'sgd' | 'minibatch'];
 // The heap counter moves in chunks of ~32 KiB (allocation buffers), so the window is long
 // enough that one chunk is ~3 bytes per step.
 const STEPS = 10_000;
@@ -19,10 +21,13 @@ const sampler = { d: 2, sample: (start: number, count: number, x: Float64Array, 
     y[i] = Math.sin(7 * (start + i));
   }
 } };
-const sim = Simulation.create(
-  { model: { width: 256 }, train: { lr: 0.1, backend, precision, integrator } },
-  integrator === 'sgd' ? { ...split, sampler } : split,
-);
+const sim =
+  integrator === 'minibatch'
+    ? Simulation.create(
+        { model: { width: 256 }, loss: 'softmax', train: { lr: 0.1, backend, precision, integrator: 'sgd', batchSize: 8 }, log: { ntk: { every: 0 } } },
+        randomClassSplit(1024, 0, 2, 4, 1),
+      )
+    : Simulation.create({ model: { width: 256 }, train: { lr: 0.1, backend, precision, integrator } }, integrator === 'sgd' ? { ...split, sampler } : split);
 // Warm up by time, not count: optimizing compilers must be done before the window, or their
 // own allocations (feedback, code) are counted.
 const warmUntil = performance.now() + 3000;
