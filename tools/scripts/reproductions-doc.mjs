@@ -4,7 +4,7 @@
 // of the presets, with an index on top. Run after editing a page: `node tools/scripts/reproductions-doc.mjs`.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const ids = ['lazy-vs-active', 'width-scaling', 'particles-2d', 'sparse-weight-decay', 'implicit-bias-logistic', 'ntk-linearization', 'ntk-drift', 'edge-of-chaos-depth'];
+const ids = ['lazy-vs-active', 'width-scaling', 'particles-2d', 'sparse-weight-decay', 'implicit-bias-logistic', 'ntk-linearization', 'ntk-drift', 'edge-of-chaos-depth', 'fashion-mnist'];
 const root = new URL('../../docs/', import.meta.url);
 const pages = ids.map((id) => ({ id, text: readFileSync(new URL(`reproductions/${id}.md`, root), 'utf8').trim() }));
 const title = (text) => text.split('\n')[0].replace(/^#\s*/, '');

@@ -13,7 +13,7 @@
  * its kernel predictor does); batches of 100 from a seeded shuffle per epoch, a cosine step-size
  * schedule, float32. Step sizes: η = 4 for mean-field (each neuron moves O(η) per step whatever
  * m) and η = 8 for NTK (per-parameter GD), each the larger of two tried (1 and 4; 1 and 8) on
- * m = 256 over two epochs where both trained stably.
+ * m = 256 over two epochs (both trained stably; the larger reached lower risk).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -130,7 +130,7 @@ export const preset: Preset = {
     'H. Xiao, K. Rasul, R. Vollgraf, "Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine Learning Algorithms", arXiv:1708.07747 (2017) — the data and the MLP benchmark; the scalings of S. Mei, A. Montanari, P.-M. Nguyen (PNAS 2018) / L. Chizat, F. Bach (NeurIPS 2018) and A. Jacot, F. Gabriel, C. Hongler (NeurIPS 2018)',
   summary:
     'Two-layer ReLU networks with 10 outputs, widths m = 64 … 4096, learn Fashion-MNIST (60 000 training images, 10 000 test) by minibatch SGD on softmax cross-entropy: 5 epochs of batches of 100 with a cosine step size, in the mean-field and the NTK scaling, with λ = 0 and 10⁻⁴. The figure shows test accuracy vs width, next to the infinite-width NTK kernel-regression predictor fitted on 4000 training images and the dataset authors\' MLP benchmark (0.8833). Needs the Debian package dataset-fashion-mnist.',
-  runtime: { quick: '40 s', full: '16 min' },
+  runtime: { quick: '5 s', full: '21 min' },
   async run(context: PresetContext): Promise<PresetResult> {
     const dir = fashionMnistDir();
     if (!haveFashionMnist(dir)) {
@@ -148,7 +148,7 @@ export const preset: Preset = {
     }
     notes.push(
       `Data: ${data.train.n} training and ${data.test.n} test images from ${dir}, pixels /255, standardized per pixel with the training mean and standard deviation, × 1/28 (‖x‖ ≈ 1); bias on, so D = 785.`,
-      `Training: minibatch SGD, batches of ${size.batchSize} from a seeded shuffle per epoch (${stepsPerEpoch} steps per epoch, ${size.epochs} epochs), step size η_t = η (1 + cos(π t/T))/2, softmax cross-entropy on 10 outputs (b_j ∈ R^10), float32, gaussian init σ = 1 symmetrized (f_{w(0)} = 0). Step sizes η = 4 (mean-field) and 8 (NTK) were picked on m = 256 over 2 epochs among {1, 4} and {1, 8}: the larger trained stably and faster in both; nothing was tuned on the test set beyond that.`,
+      `Training: minibatch SGD, batches of ${size.batchSize} from a seeded shuffle per epoch (${stepsPerEpoch} steps per epoch, ${size.epochs} epochs), step size η_t = η (1 + cos(π t/T))/2, softmax cross-entropy on 10 outputs (b_j ∈ R^10), float32, gaussian init σ = 1 symmetrized (f_{w(0)} = 0). Step sizes η = 4 (mean-field) and 8 (NTK) were picked from trial runs at m = 256 over 2 epochs among {1, 4} and {1, 8} (the larger trained stably and reached lower training and test risk in both) and checked at m = 1024 over 5 epochs; those trial runs printed test accuracy (there is no validation split), so the step sizes are not blind to the test set. Nothing else was tuned.`,
       'Accuracy is 1 − error_test: argmax of the 10 outputs against the label, on every test image.',
     );
 
