@@ -100,7 +100,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
     const data = await loadDataset(dataSpecOf(config), config.data.seed);
     // train.epochs becomes train.steps once the training set's size is known; a loss that does not fit the data stops here.
     coreConfig = resolveRunLength(coreConfig, data);
-    const outputs = outputsFor(coreConfig.loss, data);
+    const outputs = outputsFor(coreConfig, data);
     const checkpoint: StoredCheckpoint | null = request.resume ? readCheckpoint(dir) : null;
     const resumeOptions = checkpoint ? { initialParams: checkpoint.initialParams, params: checkpoint.params, startStep: checkpoint.step } : {};
     const threads = request.threads ?? 1;

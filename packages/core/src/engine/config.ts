@@ -135,6 +135,14 @@ export function usesFiniteBatches(config: SimulationConfig, data: DataSplit): bo
   return config.train.integrator === 'sgd' && (config.train.epochs !== null || !data.sampler);
 }
 
+/** Finite-data SGD: the batch must fit in the training set (errors name train.batchSize). */
+export function checkBatchSize(config: SimulationConfig, data: DataSplit): void {
+  const size = config.train.batchSize ?? data.train.n;
+  if (size > data.train.n) {
+    throw new InvalidInputError('train.batchSize', `a batch of ${size} is larger than the ${data.train.n} training points; use at most ${data.train.n}`);
+  }
+}
+
 /** Batches per epoch of finite-data SGD: ⌊n / B⌋ (at least 1; B ≤ n is checked when the simulation is built). */
 export function batchesPerEpoch(config: SimulationConfig, nTrain: number): number {
   return Math.max(1, Math.floor(nTrain / Math.min(nTrain, config.train.batchSize ?? nTrain)));

@@ -2,6 +2,7 @@ export {
   DEFAULT_LOG,
   DEFAULT_TRAIN,
   batchesPerEpoch,
+  checkBatchSize,
   flowTime,
   resolveRunLength,
   resolveSimulationConfig,

@@ -7,7 +7,7 @@ import { driveOf, scalingOf, type Scaling } from '../model/scaling.js';
 import { loadTensorBackend, tensorBackendInfo, type TensorBackendName } from '../tensor/backend.js';
 import type { DataSplit, Dataset, Precision } from '../types.js';
 import { EpochBatches } from './batches.js';
-import { flowTime, resolveRunLength, resolveSimulationConfig, stepSizeAt, usesFiniteBatches, type SimulationConfig, type SimulationConfigInput } from './config.js';
+import { checkBatchSize, flowTime, resolveRunLength, resolveSimulationConfig, stepSizeAt, usesFiniteBatches, type SimulationConfig, type SimulationConfigInput } from './config.js';
 import type { InputsHandle, ParamsHandle, StepKernel, UpdateCoefficients } from './kernel.js';
 import { observableRow, particleSnapshot, particleSubsample, type ObservableRow, type ParticleSnapshot } from './observables.js';
 import { ReferenceKernel } from './reference-kernel.js';
@@ -102,12 +102,19 @@ export function predictOn(points: Dataset, model: { bias: boolean; centered: boo
 }
 
 /**
- * k, the number of network outputs, for a loss on this data: the number of classes of
- * multi-class data (softmax cross-entropy, or square loss on one-hot targets), else 1.
- * Errors name the field to change.
+ * k, the number of network outputs, for a config's loss on this data: the number of classes of
+ * multi-class data (softmax cross-entropy, or square loss on one-hot targets), else 1. Checks
+ * what k > 1 rules out; errors name the field to change. Every engine calls it.
  */
-export function outputsFor(loss: SimulationConfig['loss'], data: Pick<DataSplit, 'classes'>): number {
-  const classes = data.classes;
+export function outputsFor(config: Pick<SimulationConfig, 'loss' | 'log'>, data: Pick<DataSplit, 'classes'>): number {
+  const k = outputCountFor(config.loss, data.classes);
+  if (k > 1 && config.log.ntk.every > 0) {
+    throw new InvalidInputError('log.ntk.every', `ntk_drift is defined for one output; with ${k} outputs set log.ntk.every: 0`);
+  }
+  return k;
+}
+
+function outputCountFor(loss: SimulationConfig['loss'], classes: number | undefined): number {
   if (classes === undefined) {
     if (loss === 'softmax') {
       throw new InvalidInputError('loss', 'softmax cross-entropy needs multi-class data (integer labels 0..C−1): use data.kind idx, or a file with data.classes set; for ±1 labels use logistic');
@@ -175,11 +182,8 @@ export class Simulation {
     this.config = config;
     this.data = data;
     const { model, train } = config;
-    const k = outputsFor(config.loss, data);
+    const k = outputsFor(config, data);
     this.outputs = k;
-    if (k > 1 && config.log.ntk.every > 0) {
-      throw new InvalidInputError('log.ntk.every', `ntk_drift is defined for one output; with ${k} outputs set log.ntk.every: 0`);
-    }
     const d = data.train.d;
     if (data.train.n < 1) throw new InvalidInputError('data.n', 'the training set is empty; expected at least one point');
     if (data.test.n > 0 && data.test.d !== d) {
@@ -216,9 +220,7 @@ export class Simulation {
     if (train.integrator === 'sgd') {
       const size = train.batchSize ?? data.train.n;
       if (usesFiniteBatches(config, data)) {
-        if (size > data.train.n) {
-          throw new InvalidInputError('train.batchSize', `a batch of ${size} is larger than the ${data.train.n} training points; use at most ${data.train.n}`);
-        }
+        checkBatchSize(config, data);
         this.epochBatches = new EpochBatches(config.seed, data.train.n, size);
         this.batch = { n: size, D: this.D, x: new Float64Array(size * this.D) };
       } else {

@@ -4,6 +4,7 @@ import type { Remote } from 'comlink';
 import {
   InvalidInputError,
   augmentInputs,
+  checkBatchSize,
   checkParams,
   cloneParams,
   createSharedWasmMemory,
@@ -132,7 +133,7 @@ export class ShardedSimulation {
     const d = data.train.d;
     this.D = inputDimension(d, model.bias);
     this.scaling = scalingOf(model);
-    const k = outputsFor(config.loss, data);
+    const k = outputsFor(config, data);
     this.outputs = k;
     const trainInputs = augmentInputs(data.train, model.bias, 'data.train');
     const testInputs = data.test.n > 0 ? augmentInputs(data.test, model.bias, 'data.test') : null;
@@ -374,12 +375,8 @@ function checkOptions(config: SimulationConfig, data: DataSplit, options: Sharde
   if (config.train.integrator !== 'gd' && !usesFiniteBatches(config, data)) {
     throw new InvalidInputError('train.integrator', 'the sharded engine runs full-batch "gd" or minibatch SGD over the training set (train.epochs); run population SGD on one thread (workers: 1 uses core\'s Simulation)');
   }
-  if (config.train.integrator === 'sgd' && (config.train.batchSize ?? data.train.n) > data.train.n) {
-    throw new InvalidInputError('train.batchSize', `a batch of ${String(config.train.batchSize)} is larger than the ${data.train.n} training points; use at most ${data.train.n}`);
-  }
-  if (outputsFor(config.loss, data) > 1 && config.log.ntk.every > 0) {
-    throw new InvalidInputError('log.ntk.every', `ntk_drift is defined for one output; with ${String(data.classes)} outputs set log.ntk.every: 0`);
-  }
+  if (usesFiniteBatches(config, data)) checkBatchSize(config, data);
+  outputsFor(config, data);
   if (config.train.backend !== 'auto' && config.train.backend !== 'wasm') {
     throw new InvalidInputError('train.backend', `the sharded engine runs the wasm kernels; use "auto" or "wasm", got "${config.train.backend}"`);
   }
