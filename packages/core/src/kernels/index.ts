@@ -30,9 +30,6 @@ export {
   KERNEL_REGRESSION_TARGETS,
   KernelRegressor,
   argmaxAccuracy,
-  blockedReluKernelGram,
-  choleskyFactor,
-  choleskySolve,
   fitKernelRegression,
   type ClassAccuracy,
   type KernelPredictOptions,
@@ -41,3 +38,5 @@ export {
   type KernelRegressionOptions,
   type KernelRegressionTargets,
 } from './kernel-regression.js';
+export { blockedReluKernelGram } from './blocked-gram.js';
+export { choleskyFactor, choleskySolve } from './cholesky.js';

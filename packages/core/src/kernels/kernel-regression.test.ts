@@ -4,12 +4,11 @@ import { expectFieldError } from '../testing/expect-field.js';
 import { CounterRng } from '../random/index.js';
 import {
   argmaxAccuracy,
-  blockedReluKernelGram,
-  choleskyFactor,
-  choleskySolve,
   fitKernelRegression,
   type KernelRegressionOptions,
 } from './kernel-regression.js';
+import { blockedReluKernelGram } from './blocked-gram.js';
+import { choleskyFactor, choleskySolve } from './cholesky.js';
 import { reluKernelGram, type ReluKernelKind } from './relu-kernels.js';
 
 /** Test-only stream of the counter RNG. */
