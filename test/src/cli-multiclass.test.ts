@@ -7,7 +7,7 @@
  * fit the data is a one-line error naming the field.
  */
 import { gzipSync } from 'node:zlib';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FixedSizeList } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +121,16 @@ describe('mflab run on multi-class files', () => {
     expect(Array.from(metrics.getChild('error_test')!.toArray() as Float64Array).at(-1)).toBeLessThan(0.25);
     expect((readArrow(join(ws.path('idx'), 'outputs.arrow')).schema.fields[1].type as FixedSizeList).listSize).toBe(4);
   });
+
+  it('a sweep over widths on the CSV, then report: the test-error-vs-width figure of a classification study', async () => {
+    const config = ws.write('sweep.yaml', `${csvConfig().replace('width: 24', 'width: 8')}grid: { model.width: [8, 32] }\n`);
+    const sweep = await runCli(['sweep', config, '--out', 'sweep', '--workers', '2'], { cwd: ws.dir, timeoutMs: 120_000 });
+    expect(sweep.status, sweep.stderr).toBe(0);
+    const report = await runCli(['report', 'sweep'], { cwd: ws.dir, timeoutMs: 120_000 });
+    expect(report.status, report.stderr).toBe(0);
+    expect(existsSync(join(ws.path('sweep'), 'figures', 'error-vs-width.svg'))).toBe(true);
+    expect(readFileSync(join(ws.path('sweep'), 'report.md'), 'utf8')).toContain('](figures/error-vs-width.svg)');
+  }, 240_000);
 
   const errors: [string, string, RegExp][] = [
     ['logistic loss on 3 classes', csvConfig().replace('loss: softmax', 'loss: logistic'), /^mflab run: loss: logistic loss is for ±1 labels/],

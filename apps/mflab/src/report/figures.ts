@@ -518,6 +518,37 @@ function objectiveFigure(groups: readonly Group[], order: FacetOrder, out: Figur
   }
 }
 
+/**
+ * Final test error vs width, for classification studies only (regression runs have no error, so
+ * a regression study does not list this figure at all): per seed and averaged, one colour per λ.
+ */
+function errorFigure(groups: readonly Group[], order: FacetOrder, out: FigureSet): void {
+  const name = 'error-vs-width';
+  const title = 'Final test error vs width';
+  const rows: ObjectiveRow[] = [];
+  let multiWidth = false;
+  for (const g of groups) {
+    const lambda = lambdaLabel(g.weightDecay);
+    const widths = byWidth(g.runs);
+    if (widths.size >= 2) multiWidth = true;
+    for (const [width, runs] of widths) {
+      const vs = runs.map((r) => r.metrics?.finalErrorTest ?? NaN).filter(Number.isFinite);
+      for (const v of vs) rows.push({ kind: 'seed', family: g.family, lambda, width, value: v });
+      if (vs.length > 0) rows.push({ kind: 'mean', family: g.family, lambda, width, value: mean(vs) });
+    }
+  }
+  if (rows.length === 0) return;
+  if (!multiWidth) out.skipped.push({ name, title, reason: 'a single width: nothing to plot against m' });
+  else {
+    out.figures.push({
+      name,
+      title,
+      caption: 'Test error at the last logged step (argmax of the k outputs against the label; sign of f for ±1 labels), per seed (small points) and averaged over seeds (line), one colour per λ.',
+      spec: objectiveSpec(rows, order, { title: 'final test error', log: false }),
+    });
+  }
+}
+
 /** Builds every figure the loaded study supports, with the fits and the reasons for those it cannot. */
 export function reportFigures(study: LoadedStudy): FigureSet {
   const out: FigureSet = { figures: [], skipped: [], fits: [], notes: [] };
@@ -560,6 +591,7 @@ export function reportFigures(study: LoadedStudy): FigureSet {
   spreadFigure(groups, order, out);
   particleFigure(groups, out);
   objectiveFigure(groups, order, out);
+  errorFigure(groups, order, out);
   // The table lists the claims in their order: fluctuations, move, ntk_drift, convergence.
   const fitOrder = ['spread-vs-width', 'move-vs-width', 'ntk-drift-vs-width', 'risk-gap-vs-width'];
   out.fits.sort((a, b) => fitOrder.indexOf(a.figure) - fitOrder.indexOf(b.figure));

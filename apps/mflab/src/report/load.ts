@@ -44,6 +44,8 @@ export interface RunMetrics {
   finalStep: number;
   finalObjective: number;
   finalMove: number;
+  /** error_test at the last logged row: the argmax (or sign) error of classification runs; NaN for regression. */
+  finalErrorTest: number;
   /** The last finite `ntk_drift` (it is only computed every `log.ntk.every` steps), or NaN. */
   lastNtkDrift: number;
   /** The step of {@link lastNtkDrift}, or −1. */
@@ -136,7 +138,7 @@ function column(batchColumns: Map<string, number[]>, name: string): number[] {
 /** Reads the few metric columns the figures need from a run's stream, batch by batch. */
 export function readRunMetrics(entry: Pick<RunEntry, 'dir'>): RunMetrics | null {
   const reader = openRun(entry.dir);
-  const wanted = [COLUMNS.step, COLUMNS.time, 'risk_test', 'risk_train', 'objective', 'move', 'ntk_drift'];
+  const wanted = [COLUMNS.step, COLUMNS.time, 'risk_test', 'risk_train', 'objective', 'move', 'ntk_drift', 'error_test'];
   const cols = new Map<string, number[]>();
   for (const batch of reader.metricsBatches()) {
     for (const name of wanted) {
@@ -173,6 +175,7 @@ export function readRunMetrics(entry: Pick<RunEntry, 'dir'>): RunMetrics | null 
     finalStep: step[n - 1],
     finalObjective: column(cols, 'objective')[n - 1],
     finalMove: column(cols, 'move')[n - 1],
+    finalErrorTest: column(cols, 'error_test')[n - 1] ?? NaN,
     lastNtkDrift,
     lastNtkDriftStep,
   };

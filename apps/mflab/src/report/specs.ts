@@ -171,9 +171,9 @@ export interface ObjectiveRow {
 }
 
 /** Final objective F(w) vs width, with and without weight decay as colours, one panel per parameterization. */
-export function objectiveSpec(rows: readonly ObjectiveRow[], order: FacetOrder): TopLevelSpec {
+export function objectiveSpec(rows: readonly ObjectiveRow[], order: FacetOrder, axis: { title: string; log: boolean } = { title: 'final objective F(w)', log: true }): TopLevelSpec {
   const x = { field: 'width', type: 'quantitative', scale: { type: 'log' }, title: 'width m' } as const;
-  const y = { field: 'value', type: 'quantitative', scale: { type: 'log' }, title: 'final objective F(w)' } as const;
+  const y = { field: 'value', type: 'quantitative' as const, scale: axis.log ? { type: 'log' as const } : { zero: false }, title: axis.title };
   const color = { field: 'lambda', type: 'nominal', sort: [...order.lambdas], title: 'weight decay', scale: { scheme: 'category10' } } as const;
   return {
     data: { values: rows as ObjectiveRow[] },
