@@ -21,7 +21,7 @@ const configOf = ({ d, m }, precision) => ({
 });
 
 /** Median seconds per step over calls of `run(k)` lasting ≥ ~50 ms each, for ≥ `seconds` (≥ 3 calls). */
-async function secondsPerStep(run, seconds) {
+export async function secondsPerStep(run, seconds) {
   let k = 1;
   for (;;) {
     const t0 = performance.now();

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: measures, never asserts. Prints tables and writes bench-results/bench.json.
-//   npm run bench -- [--quick] [--seconds S] [--no-torch] [--no-parallel] [--out FILE]
+//   npm run bench -- [--quick] [--seconds S] [--no-torch] [--no-parallel] [--no-real-data] [--out FILE]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { KERNEL_WORKLOADS, benchStep, benchTensorStep, runTorchAnchor, torchAvailable } from './kernels.mjs';
 import { benchOverhead, benchScaling, defaultWorkerCounts } from './parallel.mjs';
 import { benchSweep } from './sweep.mjs';
+import { REAL_DATA_WORKLOADS, benchRealData, runTorchRealData } from './real-data.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -22,7 +23,7 @@ const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memo
 console.log(`mflab bench — ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, Node ${machine.node}\n`);
 
 const G = (v) => (v / 1e9).toFixed(3);
-const results = { machine, date: new Date().toISOString(), kernels: [], anchor: [], memory: null, sharded: [], overhead: [], sweep: null };
+const results = { machine, date: new Date().toISOString(), kernels: [], anchor: [], memory: null, sharded: [], overhead: [], sweep: null, realData: [], realDataTorch: [] };
 
 // 1. The GD step, one thread, per backend and precision.
 const workloads = quick ? KERNEL_WORKLOADS.map((w) => ({ ...w, m: Math.min(w.m, 16_384) })) : KERNEL_WORKLOADS;
@@ -109,6 +110,25 @@ if (results.sweep) {
   const s = results.sweep;
   console.log(`\nsweep of ${s.runs ?? 32} runs: ${s.sequentialSeconds.toFixed(1)} s one after another, ${s.poolSeconds.toFixed(1)} s on the pool (${s.workers} threads): ×${s.speedup.toFixed(2)} (target ≥ 1.8)`);
 }
+// 5. The real-data step (softmax, k = 10, Fashion-MNIST shape) beside PyTorch, same script.
+if (!flag('--no-real-data')) {
+  const realWorkloads = quick ? REAL_DATA_WORKLOADS.slice(0, 1) : REAL_DATA_WORKLOADS;
+  for (const w of realWorkloads) {
+    for (const r of await benchRealData(w, { seconds })) {
+      results.realData.push(r);
+      process.stdout.write(`  softmax SGD step ${w.n},${w.d},${w.m},k=${w.k} ${r.impl} (${r.threads} thread${r.threads === 1 ? '' : 's'}): ${r.ms_per_step.toFixed(1)} ms\n`);
+    }
+  }
+  if (torch.ok) results.realDataTorch = runTorchRealData(realWorkloads, { threads: 2, seconds: quick ? 1 : 3 });
+  console.log('\nReal-data SGD step: softmax cross-entropy, k = 10 outputs, batches of B from a finite set, f32 (torch: 2 threads, best of autograd/manual)\n');
+  console.log('| B, d, m, k | mflab engine | threads | ms/step | G pairs/s | torch ms/step | torch/mflab time |');
+  console.log('|---|---|---:|---:|---:|---:|---:|');
+  for (const r of results.realData) {
+    const t = results.realDataTorch.filter((a) => a.n === r.n && a.d === r.d && a.m === r.m && a.k === r.k).sort((p, q) => p.ms_per_step - q.ms_per_step)[0];
+    console.log(`| ${r.n}, ${r.d}, ${r.m}, ${r.k} | ${r.impl} | ${r.threads} | ${r.ms_per_step.toFixed(1)} | ${G(r.pairs_per_s)} | ${t ? t.ms_per_step.toFixed(1) : '—'} | ${t ? (t.ms_per_step / r.ms_per_step).toFixed(2) : '—'} |`);
+  }
+}
+
 mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(outFile, JSON.stringify(results, null, 2));
 console.log(`\nresults written to ${outFile}`);
