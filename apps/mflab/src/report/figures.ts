@@ -491,9 +491,17 @@ function particleFigure(groups: readonly Group[], out: FigureSet): void {
   });
 }
 
-function objectiveFigure(groups: readonly Group[], order: FacetOrder, out: FigureSet): void {
-  const name = 'objective-vs-width';
-  const title = 'Final objective vs width, with and without weight decay';
+/**
+ * A final value per run against the width: per seed (small points) and averaged over seeds
+ * (line), one colour per λ, one panel per family. With no value at all the figure is skipped
+ * with `none` as the reason, or not listed when `none` is null (it does not apply to the study).
+ */
+function finalPerWidthFigure(
+  groups: readonly Group[],
+  order: FacetOrder,
+  out: FigureSet,
+  spec: { name: string; title: string; caption: string; value: (r: RunRecord) => number; keep: (v: number) => boolean; none: string | null; axis: { title: string; log: boolean } },
+): void {
   const rows: ObjectiveRow[] = [];
   let multiWidth = false;
   for (const g of groups) {
@@ -501,52 +509,41 @@ function objectiveFigure(groups: readonly Group[], order: FacetOrder, out: Figur
     const widths = byWidth(g.runs);
     if (widths.size >= 2) multiWidth = true;
     for (const [width, runs] of widths) {
-      const vs = runs.map((r) => r.metrics?.finalObjective ?? NaN).filter((v) => v > 0 && Number.isFinite(v));
+      const vs = runs.map(spec.value).filter(spec.keep);
       for (const v of vs) rows.push({ kind: 'seed', family: g.family, lambda, width, value: v });
       if (vs.length > 0) rows.push({ kind: 'mean', family: g.family, lambda, width, value: mean(vs) });
     }
   }
-  if (rows.length === 0) out.skipped.push({ name, title, reason: 'no positive final objective' });
-  else if (!multiWidth) out.skipped.push({ name, title, reason: 'a single width: nothing to plot against m' });
-  else {
-    out.figures.push({
-      name,
-      title,
-      caption: 'Final objective F(w) of eq. (2) (risk plus the weight-decay penalty), per seed (small points) and averaged over seeds (line), one colour per λ.',
-      spec: objectiveSpec(rows, order),
-    });
-  }
+  const { name, title } = spec;
+  if (rows.length === 0) {
+    if (spec.none !== null) out.skipped.push({ name, title, reason: spec.none });
+  } else if (!multiWidth) out.skipped.push({ name, title, reason: 'a single width: nothing to plot against m' });
+  else out.figures.push({ name, title, caption: spec.caption, spec: objectiveSpec(rows, order, spec.axis) });
 }
 
-/**
- * Final test error vs width, for classification studies only (regression runs have no error, so
- * a regression study does not list this figure at all): per seed and averaged, one colour per λ.
- */
+function objectiveFigure(groups: readonly Group[], order: FacetOrder, out: FigureSet): void {
+  finalPerWidthFigure(groups, order, out, {
+    name: 'objective-vs-width',
+    title: 'Final objective vs width, with and without weight decay',
+    caption: 'Final objective F(w) of eq. (2) (risk plus the weight-decay penalty), per seed (small points) and averaged over seeds (line), one colour per λ.',
+    value: (r) => r.metrics?.finalObjective ?? NaN,
+    keep: (v) => v > 0 && Number.isFinite(v),
+    none: 'no positive final objective',
+    axis: { title: 'final objective F(w)', log: true },
+  });
+}
+
+/** Final test error vs width, for classification studies only: a regression study does not list it. */
 function errorFigure(groups: readonly Group[], order: FacetOrder, out: FigureSet): void {
-  const name = 'error-vs-width';
-  const title = 'Final test error vs width';
-  const rows: ObjectiveRow[] = [];
-  let multiWidth = false;
-  for (const g of groups) {
-    const lambda = lambdaLabel(g.weightDecay);
-    const widths = byWidth(g.runs);
-    if (widths.size >= 2) multiWidth = true;
-    for (const [width, runs] of widths) {
-      const vs = runs.map((r) => r.metrics?.finalErrorTest ?? NaN).filter(Number.isFinite);
-      for (const v of vs) rows.push({ kind: 'seed', family: g.family, lambda, width, value: v });
-      if (vs.length > 0) rows.push({ kind: 'mean', family: g.family, lambda, width, value: mean(vs) });
-    }
-  }
-  if (rows.length === 0) return;
-  if (!multiWidth) out.skipped.push({ name, title, reason: 'a single width: nothing to plot against m' });
-  else {
-    out.figures.push({
-      name,
-      title,
-      caption: 'Test error at the last logged step (argmax of the k outputs against the label; sign of f for ±1 labels), per seed (small points) and averaged over seeds (line), one colour per λ.',
-      spec: objectiveSpec(rows, order, { title: 'final test error', log: false }),
-    });
-  }
+  finalPerWidthFigure(groups, order, out, {
+    name: 'error-vs-width',
+    title: 'Final test error vs width',
+    caption: 'Test error at the last logged step (argmax of the k outputs against the label; sign of f for ±1 labels), per seed (small points) and averaged over seeds (line), one colour per λ.',
+    value: (r) => r.metrics?.finalErrorTest ?? NaN,
+    keep: Number.isFinite,
+    none: null,
+    axis: { title: 'final test error', log: false },
+  });
 }
 
 /** Builds every figure the loaded study supports, with the fits and the reasons for those it cannot. */
