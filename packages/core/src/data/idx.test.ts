@@ -8,6 +8,7 @@ import { InvalidInputError } from '../errors.js';
 import { IDX_FILE_NAMES, parseIdx, parseIdxDataset, parseIdxHeader, type IdxFiles } from './idx.js';
 import { loadDataset } from './load.js';
 import type { DataSpec } from './spec.js';
+import { oneLineInputError } from '../testing/expect-field.js';
 
 let root = '';
 let dirs = 0;
@@ -80,18 +81,7 @@ async function idxDir({ gzip = false, test = true, overrides = {} }: DirOptions 
   return dir;
 }
 
-async function loadError(spec: DataSpec): Promise<InvalidInputError> {
-  let caught: unknown;
-  try {
-    await loadDataset(spec, 0);
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(InvalidInputError);
-  const error = caught as InvalidInputError;
-  expect(error.message).not.toContain('\n');
-  return error;
-}
+const loadError = (spec: DataSpec): Promise<InvalidInputError> => oneLineInputError(loadDataset(spec, 0));
 
 const scaled = (values: number[]) => new Float64Array(values.map((v) => v / 255));
 

@@ -14,6 +14,7 @@ import { standardizeSplit } from './columns.js';
 import { loadDataset } from './load.js';
 import { parseParquetDataset } from './parquet.js';
 import type { DataSpec } from './spec.js';
+import { oneLineInputError } from '../testing/expect-field.js';
 
 let dir = '';
 let files = 0;
@@ -58,18 +59,7 @@ async function write(kind: FileKind, columns: Columns): Promise<string> {
   return path;
 }
 
-async function loadError(spec: DataSpec): Promise<InvalidInputError> {
-  let caught: unknown;
-  try {
-    await loadDataset(spec, 0);
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(InvalidInputError);
-  const error = caught as InvalidInputError;
-  expect(error.message).not.toContain('\n');
-  return error;
-}
+const loadError = (spec: DataSpec): Promise<InvalidInputError> => oneLineInputError(loadDataset(spec, 0));
 
 /** Where row r (0-based, header excluded) is named in each format's messages. */
 const rowAt = (kind: FileKind, r: number) => (kind === 'csv' ? `line ${r + 2}` : `row ${r}`);

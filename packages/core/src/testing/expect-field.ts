@@ -16,3 +16,17 @@ export function expectFieldError(fn: () => unknown, field: string, detail?: RegE
   expect(error.message.startsWith(`${field}: `)).toBe(true);
   if (detail) expect(error.message).toMatch(detail);
 }
+
+/** Awaits `promise`, asserts it rejects with a one-line InvalidInputError, and returns that error. */
+export async function oneLineInputError(promise: Promise<unknown>): Promise<InvalidInputError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(InvalidInputError);
+  const error = caught as InvalidInputError;
+  expect(error.message).not.toContain('\n');
+  return error;
+}
