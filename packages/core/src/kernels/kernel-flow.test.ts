@@ -4,6 +4,7 @@ import { expectFieldError } from '../testing/expect-field.js';
 import { CounterRng } from '../random/index.js';
 import { KernelFlowPredictor } from './kernel-flow.js';
 import { reluKernelGram } from './relu-kernels.js';
+import { expectCloseVectors, maxAbs } from '../testing/expect-close.js';
 
 const TEST_STREAM = 903;
 
@@ -12,20 +13,6 @@ function randomRows(seed: number, n: number, d: number): Float64Array {
   const x = new Float64Array(n * d);
   for (let i = 0; i < n; i++) rng.at(i).normals(x, i * d, d);
   return x;
-}
-
-function maxAbs(v: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]));
-  return m;
-}
-
-/** max |a − b| ≤ rel · max |b|. */
-function expectCloseVectors(a: ArrayLike<number>, b: ArrayLike<number>, rel: number): void {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
-  expect(diff).toBeLessThanOrEqual(rel * maxAbs(b));
 }
 
 /** K* K⁻¹ y by ml-matrix's LU `solve`: the independent reference for t → ∞. */

@@ -10,6 +10,7 @@ import {
 import { blockedReluKernelGram } from './blocked-gram.js';
 import { choleskyFactor, choleskySolve } from './cholesky.js';
 import { reluKernelGram, type ReluKernelKind } from './relu-kernels.js';
+import { expectCloseVectors, maxAbs } from '../testing/expect-close.js';
 
 /** Test-only stream of the counter RNG. */
 const TEST_STREAM = 904;
@@ -31,20 +32,6 @@ function labelsOf(x: Float64Array, d: number, C: number): Float64Array {
     y[i] = Math.min(C - 1, Math.max(0, Math.floor((s + 1.5) * (C / 3))));
   }
   return y;
-}
-
-function maxAbs(v: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]));
-  return m;
-}
-
-/** max |a − b| ≤ rel · max |b|. */
-function expectCloseVectors(a: ArrayLike<number>, b: ArrayLike<number>, rel: number): void {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
-  expect(diff).toBeLessThanOrEqual(rel * maxAbs(b));
 }
 
 function toMatrix(a: Float64Array, rows: number, cols: number): Matrix {
