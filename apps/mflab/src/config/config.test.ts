@@ -1,7 +1,7 @@
 import { DEFAULT_MODEL, DEFAULT_TRAIN, resolveSimulationConfig } from '@mflab/core';
 import { describe, expect, it } from 'vitest';
 import { expandAxis, expandGrid } from './grid.js';
-import { ConfigError, coreConfigOf, validateConfig } from './validate.js';
+import { ConfigError, allowedKeys, coreConfigOf, validateConfig } from './validate.js';
 
 function fieldOf(fn: () => unknown): { field: string; message: string } {
   try {
@@ -73,5 +73,13 @@ describe('expandGrid', () => {
     expect(fieldOf(() => expandGrid({ grid: { 'model.widht': [64] } })).field).toBe('grid.model.widht');
     expect(fieldOf(() => expandGrid({ grid: { seed: ['5..2'] } })).field).toBe('grid.seed[0]');
     expect(fieldOf(() => expandGrid({ model: { init: { symmetric: true } }, grid: { 'model.width': [64, 33] } })).field).toBe('grid.model.width[1]');
+  });
+});
+
+describe('allowedKeys', () => {
+  it('sees through the data schema’s transform: data keys are sweepable (the grid message suggests data.n)', () => {
+    expect(allowedKeys(['data'])).toContain('n');
+    const cells = expandGrid({ data: { kind: 'teacher', d: 2 }, grid: { 'data.n': [16, 32] } });
+    expect(cells.map((c) => c.config.data.n)).toEqual([16, 32]);
   });
 });

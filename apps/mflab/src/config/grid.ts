@@ -5,6 +5,7 @@
  * `grid.<key>[i]`.
  */
 import type { AppConfig } from './schema.js';
+import { keyPart, quote } from './text.js';
 import { ConfigError, allowedKeys, validateConfig } from './validate.js';
 
 export type GridValue = number | string | boolean;
@@ -18,16 +19,28 @@ export interface GridCell {
 const RANGE = /^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$/;
 const MAX_RUNS = 100_000;
 
-/** The values of one axis, with "a..b" ranges expanded. */
+/** `grid.<key>` as a message shows it (a key may be any string: quoted and clipped when odd). */
+const gridField = (key: string): string => `grid${keyPart(key, false)}`;
+
+/** The values of one axis, with "a..b" ranges expanded; at most MAX_RUNS of them. */
 export function expandAxis(key: string, values: readonly GridValue[], source?: string): GridValue[] {
   const out: GridValue[] = [];
   values.forEach((v, i) => {
     const range = typeof v === 'string' ? RANGE.exec(v) : null;
-    if (!range) return void out.push(v);
-    const [a, b] = [Number(range[1]), Number(range[2])];
-    if (b < a) throw new ConfigError(`grid.${key}[${i}]`, `the range "${v}" is empty (write "low..high")`, source);
-    if (b - a >= MAX_RUNS) throw new ConfigError(`grid.${key}[${i}]`, `the range "${v}" has more than ${MAX_RUNS} values`, source);
-    for (let x = a; x <= b; x++) out.push(x);
+    const field = `${gridField(key)}[${i}]`;
+    if (range) {
+      const [a, b] = [Number(range[1]), Number(range[2])];
+      // Beyond 2^53, x++ stops moving (and "9…9" of 400 digits is Infinity): the loop below would never end.
+      if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b)) throw new ConfigError(field, `the range ${quote(v as string)} has a bound beyond ±2^53`, source);
+      if (b < a) throw new ConfigError(field, `the range ${quote(v as string)} is empty (write "low..high")`, source);
+      if (b - a >= MAX_RUNS) throw new ConfigError(field, `the range ${quote(v as string)} has more than ${MAX_RUNS} values`, source);
+      // Many ranges can add up: the axis is bounded, not only each range.
+      if (out.length + (b - a + 1) > MAX_RUNS) throw new ConfigError(gridField(key), `the axis has more than ${MAX_RUNS} values`, source);
+      for (let x = a; x <= b; x++) out.push(x);
+    } else {
+      if (out.length + 1 > MAX_RUNS) throw new ConfigError(gridField(key), `the axis has more than ${MAX_RUNS} values`, source);
+      out.push(v);
+    }
   });
   return out;
 }
@@ -54,7 +67,7 @@ export function expandGrid(raw: Record<string, unknown>, source?: string): GridC
     const path = key.split('.');
     const parent = allowedKeys(path.slice(0, -1));
     if (key === 'grid' || !parent.includes(path[path.length - 1])) {
-      throw new ConfigError(`grid.${key}`, `not a config key; sweepable keys are config paths such as model.width, seed, train.weightDecay, data.n`, source);
+      throw new ConfigError(gridField(key), `not a config key; sweepable keys are config paths such as model.width, seed, train.weightDecay, data.n`, source);
     }
     axes.push([key, expandAxis(key, values, source)]);
   }
@@ -73,10 +86,10 @@ export function expandGrid(raw: Record<string, unknown>, source?: string): GridC
     try {
       config = validateConfig(cellRaw, source);
     } catch (error) {
-      if (error instanceof ConfigError && error.field in keys) {
+      if (error instanceof ConfigError && Object.hasOwn(keys, error.field)) {
         const a = axes.findIndex(([key]) => key === error.field);
         const i = gridIn[error.field].indexOf(keys[error.field]);
-        throw new ConfigError(`grid.${error.field}[${i >= 0 ? i : index[a]}]`, error.detail, source);
+        throw new ConfigError(`${gridField(error.field)}[${i >= 0 ? i : index[a]}]`, error.detail, source);
       }
       throw error;
     }

@@ -13,10 +13,26 @@ const finite = () => z.number().refine(Number.isFinite, 'expected a finite numbe
 const nonNegative = () => z.number().min(0);
 const oneOf = <T extends string>(values: readonly T[]) => z.enum(values as [T, ...T[]]);
 
+/**
+ * Caps on free text: a name, title and description are copied into run.json and every stream's
+ * metadata, so a 50 MB description would be copied dozens of times; a path is bounded by the
+ * system's (PATH_MAX 4096).
+ */
+export const MAX_NAME = 100;
+export const MAX_TITLE = 200;
+export const MAX_DESCRIPTION = 10_000;
+const MAX_PATH = 4096;
+/** Grid keys are config paths (`model.init.scale`); grid values the values of config keys. */
+const MAX_GRID_KEY = 200;
+const MAX_GRID_STRING = MAX_DESCRIPTION;
+/** Most values one grid axis may list (the grid's runs are capped at 100 000 too, see grid.ts). */
+export const MAX_GRID_VALUES = 100_000;
+const path = () => z.string().min(1).max(MAX_PATH);
+
 const dataObject = z.strictObject({
   kind: oneOf(DATA_KINDS).default(DATA_DEFAULTS.kind),
   /** csv/arrow/parquet: the file; idx: the directory of MNIST-format files (relative paths resolve against the config file's directory). */
-  path: z.string().min(1).optional(),
+  path: path().optional(),
   d: int(1).optional(),
   /** Generated data: the number of points (default 256). Files: when given, a cap (the first n training rows). */
   n: int(1).optional(),
@@ -30,7 +46,7 @@ const dataObject = z.strictObject({
   inputScale: positive().default(1),
   /** idx: file names in `path`, when they are not the standard train-images-idx3-ubyte[.gz] etc. */
   files: z
-    .strictObject({ trainImages: z.string().min(1).optional(), trainLabels: z.string().min(1).optional(), testImages: z.string().min(1).optional(), testLabels: z.string().min(1).optional() })
+    .strictObject({ trainImages: path().optional(), trainLabels: path().optional(), testImages: path().optional(), testLabels: path().optional() })
     .optional(),
   teacherWidth: int(1).default(DATA_DEFAULTS.teacherWidth),
   sphere: z.boolean().default(DATA_DEFAULTS.sphere),
@@ -92,14 +108,14 @@ export const logSchema = z.strictObject({
 });
 
 /** A grid axis: a non-empty list of values, where a string "a..b" expands to the integers a, a+1, …, b. */
-const gridValue = z.union([z.number(), z.string(), z.boolean()]);
-export const gridSchema = z.record(z.string().min(1), z.array(gridValue).min(1));
+const gridValue = z.union([z.number(), z.string().max(MAX_GRID_STRING), z.boolean()]);
+export const gridSchema = z.record(z.string().min(1).max(MAX_GRID_KEY), z.array(gridValue).min(1).max(MAX_GRID_VALUES));
 
 export const configSchema = z.strictObject({
   /** A short name: the default output directory is mflab-out/<name>. */
-  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected letters, digits, ".", "_" or "-"').optional(),
-  title: z.string().optional(),
-  description: z.string().optional(),
+  name: z.string().max(MAX_NAME).regex(/^[A-Za-z0-9._-]+$/, 'expected letters, digits, ".", "_" or "-"').optional(),
+  title: z.string().max(MAX_TITLE).optional(),
+  description: z.string().max(MAX_DESCRIPTION).optional(),
   seed: int(0).default(0),
   data: dataSchema.prefault({}),
   model: modelSchema.prefault({}),

@@ -7,17 +7,33 @@
 import { DATA_DEFAULTS, InvalidInputError, resolveDataSpec, resolveSimulationConfig, type DataSpec, type SimulationConfig, type SimulationConfigInput } from '@mflab/core';
 import { z } from 'zod';
 import { configSchema, type AppConfig } from './schema.js';
+import { clip, keyPart, oneLine, quote } from './text.js';
 
+/** Longest field and detail a message carries (a backstop: the longest written message is ≈ 320 characters). */
+const MAX_FIELD = 120;
+const MAX_DETAIL = 500;
+
+/**
+ * A bad config: the CLI prints `source: field: detail` as one line and exits 2. The message is
+ * kept one line and short whatever went into it (a key with a newline, a 100 MB value): the
+ * places that quote user text clip it themselves, and this is the backstop.
+ */
 export class ConfigError extends Error {
-  constructor(
-    /** Dotted path of the offending field (`model.width`, `grid.seed[2]`), or `config`. */
-    readonly field: string,
-    readonly detail: string,
-    /** Where the config came from (a file path), when known. */
-    readonly source?: string,
-  ) {
-    super(`${source ? `${source}: ` : ''}${field}: ${detail}`);
+  /** Dotted path of the offending field (`model.width`, `grid.seed[2]`), or `config`. */
+  readonly field: string;
+  readonly detail: string;
+  /** Where the config came from (a file path), when known. */
+  readonly source?: string;
+
+  constructor(field: string, detail: string, source?: string) {
+    const f = oneLine(clip(field, MAX_FIELD));
+    const d = oneLine(clip(detail, MAX_DETAIL));
+    const s = source === undefined ? undefined : oneLine(source);
+    super(`${s ? `${s}: ` : ''}${f}: ${d}`);
     this.name = 'ConfigError';
+    this.field = f;
+    this.detail = d;
+    this.source = s;
   }
 }
 
@@ -25,7 +41,7 @@ type PathKey = PropertyKey;
 
 const show = (value: unknown): string => {
   if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return quote(value);
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
   if (value === null) return 'null';
   if (typeof value === 'object') return 'an object';
@@ -33,7 +49,7 @@ const show = (value: unknown): string => {
 };
 
 const fieldName = (path: readonly PathKey[]): string =>
-  path.length === 0 ? 'config' : path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i > 0 ? '.' : ''}${String(k)}`)).join('');
+  path.length === 0 ? 'config' : path.map((k, i) => (typeof k === 'number' ? `[${k}]` : keyPart(String(k), i === 0))).join('');
 
 function valueAt(input: unknown, path: readonly PathKey[]): unknown {
   let v = input;
@@ -61,10 +77,18 @@ function unwrap(schema: z.ZodType): z.ZodType {
   let s = schema;
   for (let k = 0; k < 8; k++) {
     if (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
+    // `data` is an object with a transform after it (a pipe): its keys are the object's.
+    else if (s instanceof z.ZodPipe) s = s.in as z.ZodType;
     else break;
   }
   return s;
 }
+
+const LENGTH_HINTS: Record<string, string> = {
+  name: 'shorten it (it names the output directory)',
+  title: 'shorten it (the description holds more)',
+  description: 'shorten it (a summary; longer notes belong in a file beside the config)',
+};
 
 const EXPECTED: Record<string, string> = { int: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false', object: 'an object', array: 'a list', record: 'an object' };
 
@@ -89,7 +113,16 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): [string, string
       return [fieldName(issue.path), `expected a number ${op} ${String(issue.minimum)}, ${got}`];
     }
     case 'too_big':
+      // A string or list over its cap is not echoed: its length says enough.
+      if (issue.origin === 'string' && typeof value === 'string') {
+        const field = fieldName(issue.path);
+        return [field, `expected at most ${String(issue.maximum)} characters, got ${value.length}; ${LENGTH_HINTS[field] ?? 'shorten it'}`];
+      }
+      if (issue.origin === 'array' && Array.isArray(value)) return [fieldName(issue.path), `expected at most ${String(issue.maximum)} values, got ${value.length}`];
       return [fieldName(issue.path), `expected a number ${issue.inclusive ? '≤' : '<'} ${String(issue.maximum)}, ${got}`];
+    case 'invalid_key':
+      // A grid key that is empty or too long to be a config path (the only record is the grid).
+      return [fieldName(issue.path), 'not a valid key; grid keys are config paths such as model.width (1 to 200 characters)'];
     case 'invalid_union':
       return [fieldName(issue.path), `expected a number, a string or true/false, ${got}`];
     default:
