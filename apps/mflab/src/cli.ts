@@ -3,7 +3,8 @@
  * The `mflab` command line (ARCHITECTURE.md §6). Exit codes: 0 ok, 1 a run failed, 2 bad usage
  * or config (one line naming the field, never a stack trace), 130 interrupted.
  */
-import { EXIT, UsageError } from './commands/shared.js';
+import { EXIT } from './commands/shared.js';
+import { UsageError } from './errors.js';
 import { ConfigError } from './config/validate.js';
 
 interface CommandModule {
@@ -70,6 +71,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     const { StoreError } = await import('@mflab/store');
+    // A study that holds a link, or a DIR that is not a directory: the input is wrong, not the run.
+    if (error instanceof StoreError && (error.code === 'ELINK' || error.code === 'ENOTDIR')) {
+      process.stderr.write(`mflab ${command}: ${message}\n`);
+      return EXIT.usage;
+    }
     const kind = error instanceof StoreError ? '' : 'error: ';
     process.stderr.write(`mflab ${command}: ${kind}${message}\n`);
     return EXIT.runFailure;

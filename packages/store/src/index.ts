@@ -48,6 +48,7 @@ export {
   type ReadIndexOptions,
   type RunEntry,
 } from './study.js';
+export { describeOutputDirectory, describeRunCounts, moveAside, type OutputDirectory, type OutputDirectoryKind } from './output-dir.js';
 export { RunReader, StudyReader, openRun, openStudy, type StepFilter } from './readers.js';
 export { StreamFile, readArrowFile, type StreamBatch, type StreamTail } from './ipc.js';
 export { exportCsv, exportParquet, type BatchSource, type ParquetOptions } from './export.js';

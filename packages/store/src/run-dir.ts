@@ -17,6 +17,8 @@ const STATUSES: readonly RunStatus[] = ['running', 'done', 'failed', 'diverged']
 export interface RunInfo {
   /** The resolved config (any JSON). */
   config: unknown;
+  /** The config's fingerprint (opaque to the store): a resume compares it before writing. */
+  fingerprint?: string;
   seed: number | null;
   status: RunStatus;
   /** Why the run failed or diverged; null otherwise. */

@@ -15,6 +15,8 @@ export const FILES = {
   particles: 'particles.arrows',
   checkpoint: 'checkpoint.arrow',
   index: 'index.arrow',
+  /** What a study is (name, grid, base config, fingerprint): written by the sweep, read by reports. */
+  studyJson: 'study.json',
   runLock: '.run.lock',
   studyLock: '.study.lock',
 } as const;

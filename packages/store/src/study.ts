@@ -61,7 +61,8 @@ export function matchesFilter(keys: Readonly<Record<string, KeyValue>>, filter: 
 /**
  * Finds the run directories of a study (directories holding `run.json`), sorted by relative
  * path so every reader sees the same order. Hidden directories are skipped; a run directory's
- * own subdirectories are not searched.
+ * own subdirectories are not searched; a symbolic link to a directory inside the study is refused
+ * with a {@link StoreError} of code `ELINK` (see output-dir.ts).
  */
 export function listRuns(studyDir: string, filter?: KeyFilter): RunEntry[] {
   let stat: fs.Stats;
@@ -85,13 +86,32 @@ export function listRuns(studyDir: string, filter?: KeyFilter): RunEntry[] {
       throw fsError(dir, 'list directory', err);
     }
     for (const d of names) {
-      if (!d.isDirectory() || d.name.startsWith('.')) continue;
+      if (d.name.startsWith('.')) continue;
+      if (d.isSymbolicLink()) refuseLinkedRun(path.join(dir, d.name));
+      if (!d.isDirectory()) continue;
       walk(path.join(dir, d.name), rel === '' ? d.name : `${rel}/${d.name}`);
     }
   };
   walk(studyDir, '');
   out.sort((x, y) => (x.relative < y.relative ? -1 : x.relative > y.relative ? 1 : 0));
   return out;
+}
+
+/**
+ * A link inside a study that is (or may be) a run directory is refused rather than skipped or
+ * followed: skipping made reports drop the cell silently, following made `sweep --resume` write a
+ * run's files outside the study. A dangling hive-named link counts too (a write would go through it).
+ */
+function refuseLinkedRun(link: string): void {
+  let target: fs.Stats | null = null;
+  try {
+    target = fs.statSync(link);
+  } catch {
+    target = null;
+  }
+  if ((target !== null && target.isDirectory()) || (target === null && path.basename(link).includes('='))) {
+    throw new StoreError(link, 'is a symbolic link; mflab does not follow links inside a study (move the run directory itself here, or remove the link)', { code: 'ELINK' });
+  }
 }
 
 /**

@@ -15,7 +15,8 @@ Options:
   -o, --out DIR       study directory (default: mflab-out/default)
   -w, --workers N     pool threads (default: all cores)
       --quick         3 widths, 2 seeds, 100 steps (a few seconds)
-      --resume        keep finished runs
+      --resume        keep finished runs (also the default when DIR holds this same study)
+      --overwrite     move a study already in DIR aside and start afresh
       --print-config  print the study's config (YAML) and exit
   -h, --help          this help
 
@@ -31,6 +32,7 @@ export async function defaultCommand(args: string[]): Promise<number> {
     workers: { type: 'string', short: 'w' },
     quick: { type: 'boolean' },
     resume: { type: 'boolean' },
+    overwrite: { type: 'boolean' },
     'print-config': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -58,6 +60,9 @@ export async function defaultCommand(args: string[]): Promise<number> {
       grid: grid as Record<string, unknown>,
       workers: workersOf(values.workers),
       resume: flags.resume === true,
+      overwrite: flags.overwrite === true,
+      // `npm start` twice continues (and re-reports) the same study; another one in DIR is refused.
+      resumeIfSame: true,
     },
     false,
   );

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { listRuns, openRun, readRunInfo, type RunInfo } from '@mflab/store';
 import { ConfigError } from '../config/validate.js';
-import { EXIT, fmt, parse, table } from './shared.js';
+import { EXIT, fmt, parse, studyOrRunDirectory, table } from './shared.js';
 
 export const INSPECT_HELP = `Usage: mflab inspect DIR [options]
 
@@ -33,8 +33,7 @@ export async function inspectCommand(args: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (positionals.length !== 1) throw new ConfigError('DIR', 'expected one study or run directory (see `mflab inspect --help`)');
-  const dir = resolve(positionals[0]);
-  if (!existsSync(dir)) throw new ConfigError('DIR', `${dir} does not exist`);
+  const dir = studyOrRunDirectory(positionals[0], 'inspect');
   if (existsSync(join(dir, 'run.json'))) {
     process.stdout.write(inspectRun(dir));
     return EXIT.ok;

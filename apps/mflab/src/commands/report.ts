@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { generateReport } from '../report/index.js';
 import { ConfigError } from '../config/validate.js';
-import { EXIT, parse } from './shared.js';
+import { EXIT, parse, studyOrRunDirectory } from './shared.js';
 
 export const REPORT_HELP = `Usage: mflab report DIR [options]
 
@@ -27,8 +26,7 @@ export async function reportCommand(args: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (positionals.length !== 1) throw new ConfigError('DIR', 'expected one study or run directory (see `mflab report --help`)');
-  const dir = resolve(positionals[0]);
-  if (!existsSync(dir)) throw new ConfigError('DIR', `${dir} does not exist`);
+  const dir = studyOrRunDirectory(positionals[0], 'report');
   return reportOn(dir, resolve(values.out ?? dir));
 }
 

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../config/validate.js';
 import { isPresetId, loadPreset, PRESET_IDS } from '../reproduce/registry.js';
 import { runPreset } from '../reproduce/run-preset.js';
+import { prepareReproduceDirectory } from '../study/out-dir.js';
 import { EXIT, interruptFlag, parse, table, workersOf } from './shared.js';
 
 export const REPRODUCE_HELP = `Usage: mflab reproduce ID [options]
@@ -15,6 +16,8 @@ Options:
   -o, --out DIR     output directory (default: mflab-out/reproduce/ID, or ID-quick)
   -w, --workers N   threads (default: all cores)
       --quick       a reduced version (under a minute); claims may fail at that size
+      --overwrite   move an earlier reproduction in the output directory aside and start afresh
+                    (without it, a directory holding results is refused)
       --list        list the presets with their runtimes on the reference machine
       --json        with --list: as JSON
   -h, --help        this help
@@ -30,6 +33,7 @@ export async function reproduceCommand(args: string[]): Promise<number> {
     out: { type: 'string', short: 'o' },
     workers: { type: 'string', short: 'w' },
     quick: { type: 'boolean' },
+    overwrite: { type: 'boolean' },
     list: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -50,9 +54,11 @@ export async function reproduceCommand(args: string[]): Promise<number> {
   const preset = await loadPreset(id);
   const quick = flags.quick === true;
   const out = resolve(values.out ?? `mflab-out/reproduce/${id}${quick ? '-quick' : ''}`);
+  const moved = prepareReproduceDirectory(out, flags.overwrite === true);
+  if (moved) process.stderr.write(`mflab reproduce: ${moved}\n`);
   const controller = new AbortController();
-  const interrupt = interruptFlag(() => {
-    process.stderr.write('\nstopping…\n');
+  const interrupt = interruptFlag((signal) => {
+    process.stderr.write(`\n${signal}: stopping…\n`);
     controller.abort();
   });
   try {
@@ -61,7 +67,7 @@ export async function reproduceCommand(args: string[]): Promise<number> {
     const rows = claims.claims.map((c) => [c.id, c.value === null ? '—' : String(typeof c.value === 'number' ? Number(c.value.toPrecision(4)) : c.value), c.criterion, c.holds === null ? 'undecided' : c.holds ? 'yes' : 'NO']);
     process.stdout.write(`${table(['claim', 'value', 'criterion', 'holds'], rows)}\n`);
     process.stdout.write(`${claims.summary.holds} hold, ${claims.summary.fails} fail, ${claims.summary.undecided} undecided — ${claims.seconds.toFixed(1)} s — ${out}/claims.md\n`);
-    return controller.signal.aborted ? EXIT.interrupted : EXIT.ok;
+    return controller.signal.aborted ? interrupt.exitCode() : EXIT.ok;
   } finally {
     interrupt.dispose();
   }

@@ -2,12 +2,17 @@ import { availableParallelism } from 'node:os';
 import { ConfigError } from '../config/validate.js';
 import { executeRun } from '../study/run-one.js';
 import { formatDuration } from '../study/progress.js';
-import { COMMON_OPTIONS, EXIT, configFromArgs, fmt, interruptFlag, outDir, parse, printConfig, studyName, table, workersOf } from './shared.js';
+import { estimateRun } from '../study/estimate.js';
+import { prepareRunDirectory } from '../study/out-dir.js';
+import { COMMON_OPTIONS, EXIT, OUTPUT_OPTIONS, configFromArgs, enforceBudget, fmt, interruptFlag, outDir, parse, printConfig, studyName, table, workersOf } from './shared.js';
 
 export const RUN_HELP = `Usage: mflab run [CONFIG] [options]
 
 Trains one network (ARCHITECTURE.md §1) as CONFIG (YAML or JSON) says, and writes the run
 directory: run.json, metrics.arrows, particles.arrows, checkpoint.arrow, outputs.arrow.
+A directory that already holds results is never overwritten: add --resume or --overwrite, or
+choose another --out. Ctrl-C, SIGTERM and SIGHUP stop after the current step with everything
+flushed (exit 130, 143, 129); --resume continues.
 
 Options:
   -o, --out DIR         run directory (default: mflab-out/<name>, name = config "name" or file stem)
@@ -15,7 +20,10 @@ Options:
                         full-batch GD on wasm are sharded over them, results are bitwise the same)
       --backend B       override train.backend: auto | wasm | tfjs | reference
       --precision P     override train.precision: f32 | f64
-      --resume          continue from the run directory's checkpoint (bitwise the same trajectory)
+      --resume          continue from the run directory's checkpoint (bitwise the same trajectory);
+                        refused when the directory holds a run of another config (the keys are named)
+      --overwrite       move a run already in the directory aside (.NAME.replaced-TIME) and start afresh
+      --force           run even when the estimated memory, disk or time is above the budget
       --print-config    print the config with every default filled in, and exit
   -h, --help            this help
 
@@ -27,7 +35,7 @@ Examples:
 `;
 
 export async function runCommand(args: string[]): Promise<number> {
-  const { values, flags, positionals } = parse('run', args, { ...COMMON_OPTIONS, resume: { type: 'boolean' }, 'print-config': { type: 'boolean' } });
+  const { values, flags, positionals } = parse('run', args, { ...COMMON_OPTIONS, ...OUTPUT_OPTIONS, 'print-config': { type: 'boolean' } });
   if (flags.help) {
     process.stdout.write(RUN_HELP);
     return EXIT.ok;
@@ -42,8 +50,13 @@ export async function runCommand(args: string[]): Promise<number> {
   if (!path) throw new ConfigError('config', 'no CONFIG given; write one from `mflab run --print-config` (or run `npm start` for the default study)');
   if (config.grid) throw new ConfigError('grid', 'a run has no grid; use `mflab sweep` for a config with a grid');
   const workers = workersOf(values.workers);
+  const threads = Math.min(workers, availableParallelism() * 4);
   const dir = outDir(values.out, studyName(config, path));
-  const interrupt = interruptFlag(() => process.stderr.write('\nstopping after the current step (Ctrl-C again to quit at once)…\n'));
+  enforceBudget(estimateRun(config, { threads }), dir, flags.force === true, 'run');
+  // Before anything is written: refuses a directory holding other results (see study/out-dir.ts).
+  const moved = prepareRunDirectory(dir, { resume: flags.resume === true, overwrite: flags.overwrite === true });
+  if (moved) process.stderr.write(`mflab run: ${moved}\n`);
+  const interrupt = interruptFlag((signal) => process.stderr.write(`\n${signal}: stopping after the current step (send it again to quit at once)…\n`));
   const tty = process.stderr.isTTY === true;
   const started = performance.now();
   let lastLine = 0;
@@ -52,7 +65,7 @@ export async function runCommand(args: string[]): Promise<number> {
     const outcome = await executeRun({
       config,
       dir,
-      threads: Math.min(workers, availableParallelism() * 4),
+      threads,
       resume: flags.resume === true,
       shouldStop: interrupt.stopped,
       onProgress: (step, total, row) => {
@@ -77,7 +90,7 @@ export async function runCommand(args: string[]): Promise<number> {
     process.stdout.write(`written to ${dir}\n`);
     if (outcome.status === 'stopped') {
       process.stderr.write(`interrupted at step ${outcome.step}; continue with: mflab run ${path} --out ${dir} --resume\n`);
-      return EXIT.interrupted;
+      return interrupt.exitCode();
     }
     return EXIT.ok;
   } finally {

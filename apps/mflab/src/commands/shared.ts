@@ -1,4 +1,5 @@
 /** What the commands share: usage errors, config loading with CLI overrides, output paths, printing. */
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -8,17 +9,14 @@ import { stringify } from 'yaml';
 import { readConfigFile } from '../config/load.js';
 import { ConfigError, validateConfig } from '../config/validate.js';
 import type { AppConfig } from '../config/schema.js';
+import { checkBudget, freeResources, type RunEstimate, type SweepEstimate } from '../study/estimate.js';
 
 /** Exit codes (ARCHITECTURE.md §6). */
 export const EXIT = { ok: 0, runFailure: 1, usage: 2, interrupted: 130 } as const;
 
-/** Bad usage (unknown flag, missing argument): printed as one line, exit 2. */
-export class UsageError extends Error {
-  constructor(message: string, readonly command?: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+import { UsageError } from '../errors.js';
+
+export { UsageError };
 
 export const COMMON_OPTIONS = {
   out: { type: 'string', short: 'o' },
@@ -88,6 +86,29 @@ export function studyName(config: AppConfig, path: string | undefined): string {
   return config.name ?? (path ? basename(path, extname(path)) : 'run');
 }
 
+/**
+ * Refuses (exit 2, one line naming the key to change) a run or sweep whose estimated memory,
+ * disk, metric rows or time is above this machine's budget (study/estimate.ts); `--force` lifts
+ * all but the hard limits (what could not complete at all).
+ */
+export function enforceBudget(estimate: RunEstimate | SweepEstimate, dir: string, force: boolean, command: string): void {
+  const refusal = checkBudget(estimate, { ...freeResources(dir), force });
+  if (refusal) throw new UsageError(refusal.message, command);
+}
+
+/** DIR of `inspect`/`report`: an existing directory, else a usage error (exit 2) saying what it is. */
+export function studyOrRunDirectory(arg: string, command: string): string {
+  const dir = resolve(arg);
+  let stat;
+  try {
+    stat = statSync(dir);
+  } catch {
+    throw new UsageError(`DIR: ${dir} does not exist (see \`mflab ${command} --help\`)`, command);
+  }
+  if (!stat.isDirectory()) throw new UsageError(`DIR: ${dir} is a file; give a study or run directory (the --out of mflab sweep or mflab run)`, command);
+  return dir;
+}
+
 export function outDir(flag: string | undefined, name: string): string {
   return resolve(flag ?? `mflab-out/${name}`);
 }
@@ -105,14 +126,60 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-/** SIGINT → a stop flag the run polls between steps (a second Ctrl-C exits at once). */
-export function interruptFlag(onFirst: () => void): { stopped: () => boolean; dispose: () => void } {
-  let stopped = false;
-  const handler = () => {
-    if (stopped) process.exit(EXIT.interrupted);
-    stopped = true;
-    onFirst();
-  };
-  process.on('SIGINT', handler);
-  return { stopped: () => stopped, dispose: () => void process.off('SIGINT', handler) };
+/**
+ * Exit codes of a command stopped by a signal: 128 + the signal's number, as shells report a
+ * process killed by it — so a scheduler sees the same code whether mflab stopped cleanly or not.
+ */
+export const SIGNAL_EXIT: Readonly<Record<StopSignal, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+
+/** The signals a run or sweep stops on: Ctrl-C, the scheduler's stop (Slurm, Kubernetes), a closed terminal. */
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
+/** A stop request from a signal: what the run loop polls, and the exit code to return. */
+export interface Interrupt {
+  stopped(): boolean;
+  /** The signal that asked to stop, or null. */
+  readonly signal: StopSignal | null;
+  /** {@link SIGNAL_EXIT} of the signal (130 when none). */
+  exitCode(): number;
+  dispose(): void;
 }
+
+/**
+ * SIGINT, SIGTERM and SIGHUP → a stop flag the run polls between steps: the runs flush, write
+ * their status and release their locks, and the command exits with {@link SIGNAL_EXIT}. A second
+ * signal exits at once (the way out when a step takes long).
+ */
+export function interruptFlag(onFirst: (signal: StopSignal) => void): Interrupt {
+  let signal: StopSignal | null = null;
+  const handler = (name: StopSignal) => {
+    if (signal !== null) process.exit(SIGNAL_EXIT[name]);
+    signal = name;
+    // After SIGHUP the terminal is gone: a write to it must not turn into an uncaught error.
+    if (name === 'SIGHUP') process.stderr.on('error', () => undefined);
+    try {
+      onFirst(name);
+    } catch {
+      // the message is a courtesy; stopping is what matters
+    }
+  };
+  const names = Object.keys(SIGNAL_EXIT) as StopSignal[];
+  for (const name of names) process.on(name, handler);
+  return {
+    stopped: () => signal !== null,
+    get signal() {
+      return signal;
+    },
+    exitCode: () => (signal === null ? EXIT.interrupted : SIGNAL_EXIT[signal]),
+    dispose: () => {
+      for (const name of names) process.off(name, handler);
+    },
+  };
+}
+
+/** `--overwrite` and `--resume` as an output intent (they exclude each other: see study/out-dir.ts). */
+export const OUTPUT_OPTIONS = {
+  resume: { type: 'boolean' },
+  overwrite: { type: 'boolean' },
+  force: { type: 'boolean' },
+} as const satisfies ParseArgsOptionsConfig;

@@ -6,9 +6,10 @@ import { claimTimeoutMs } from '../study/claim.js';
 import { DEFAULT_COMMAND, emitKubernetes, emitSlurm, shardResources } from '../study/emit.js';
 import { createProgress, type ProgressSink } from '../study/progress.js';
 import { SHARD_MIN_PAIRS } from '../study/run-one.js';
-import { parseShardCount, parseShardSpec, resolveShard, type ShardSpec } from '../study/shards.js';
+import { cellsOfShard, parseShardCount, parseShardSpec, resolveShard, type ShardSpec } from '../study/shards.js';
+import { estimateSweep } from '../study/estimate.js';
 import { runSweep, type SweepSummary } from '../study/sweep.js';
-import { COMMON_OPTIONS, EXIT, UsageError, configFromArgs, fmt, interruptFlag, outDir, parse, studyName, table, workersOf } from './shared.js';
+import { COMMON_OPTIONS, EXIT, OUTPUT_OPTIONS, UsageError, configFromArgs, enforceBudget, fmt, interruptFlag, outDir, parse, studyName, table, workersOf } from './shared.js';
 
 export const SWEEP_HELP = `Usage: mflab sweep CONFIG [options]
        mflab sweep CONFIG --emit slurm|k8s [--shards N] [options]   print a cluster job script
@@ -29,7 +30,11 @@ Options:
   -w, --workers N       pool threads (default: all cores; with --emit: 1, or 4 when a run has n·m ≥ 2^18)
       --backend B       override train.backend for every run: auto | wasm | tfjs | reference
       --precision P     override train.precision: f32 | f64
-      --resume          skip finished runs, continue interrupted ones from their checkpoints
+      --resume          skip finished runs, continue interrupted ones from their checkpoints;
+                        refused when DIR holds a study of another config (the keys are named);
+                        the grid may grow (more seeds or widths: the new cells run)
+      --overwrite       move a study already in DIR aside (.NAME.replaced-TIME) and start afresh
+      --force           run even when the estimated memory, disk or time is above the budget
       --shard I/N       run only shard I of N (0-based; cells split by cost n·m·steps, the same
                         split on every call); implies --resume
       --shards N        the number of shards, when the index comes from the environment:
@@ -76,7 +81,7 @@ export function parseShard(value: string | undefined): ShardSpec | undefined {
 
 const SWEEP_OPTIONS = {
   ...COMMON_OPTIONS,
-  resume: { type: 'boolean' },
+  ...OUTPUT_OPTIONS,
   shard: { type: 'string' },
   shards: { type: 'string' },
   emit: { type: 'string' },
@@ -114,8 +119,9 @@ export async function sweepCommand(args: string[]): Promise<number> {
   if (shard && shard.source !== '--shard') process.stderr.write(`mflab sweep: shard ${shard.index}/${shard.count} from ${shard.source}\n`);
   claimTimeoutMs(); // a bad MFLAB_CLAIM_TIMEOUT is a usage error now, not a failed run later
   const workers = workersOf(values.workers);
+  enforceBudget(estimateSweep(cellsOfShard(cells, shard).map((i) => cells[i]), { workers }), out, flags.force === true, 'sweep');
   const { grid = {}, ...base } = raw;
-  return sweepStudy({ cells, out, name, config: base, grid: grid as Record<string, unknown>, title: config.title, description: config.description, workers, resume: flags.resume === true, shard });
+  return sweepStudy({ cells, out, name, config: base, grid: grid as Record<string, unknown>, title: config.title, description: config.description, workers, resume: flags.resume === true, overwrite: flags.overwrite === true, shard });
 }
 
 function emitCommand(values: Readonly<Record<string, string | undefined>>, path: string, name: string, out: string, cells: ReturnType<typeof expandGrid>): number {
@@ -162,27 +168,25 @@ export interface StudyRequest {
   grid: Record<string, unknown>;
   workers: number;
   resume: boolean;
+  overwrite?: boolean;
+  /** `mflab default`: continue the same study silently, refuse another. */
+  resumeIfSame?: boolean;
   shard?: ShardSpec;
 }
 
 /**
- * Runs a study with progress and SIGINT/SIGTERM handling (SIGTERM is how Slurm and Kubernetes
- * stop a task: the running runs flush and release their claims), prints its summary; returns the exit code.
+ * Runs a study with progress and SIGINT/SIGTERM/SIGHUP handling (SIGTERM is how Slurm and
+ * Kubernetes stop a task: the running runs flush and release their claims), prints its summary;
+ * returns the exit code (130, 143 or 129 when stopped by a signal).
  */
 export async function sweepStudy(request: StudyRequest, printSummary = true): Promise<number> {
   const controller = new AbortController();
-  const interrupt = interruptFlag(() => {
-    process.stderr.write('\nstopping: running runs finish their current step and flush (Ctrl-C again to quit at once)…\n');
+  const interrupt = interruptFlag((signal) => {
+    process.stderr.write(`\n${signal}: running runs finish their current step and flush (send it again to quit at once)…\n`);
     controller.abort();
   });
-  const onTerm = () => {
-    process.stderr.write('\nSIGTERM: running runs finish their current step and flush…\n');
-    controller.abort();
-  };
-  process.once('SIGTERM', onTerm);
   let progress: ProgressSink | null = null;
   let summary: SweepSummary;
-  process.stderr.write(`mflab sweep: ${request.cells.length} runs${request.shard ? ` (this shard: ${request.shard.index}/${request.shard.count})` : ''}, ${request.workers} threads → ${request.out}\n`);
   try {
     summary = await runSweep({
       cells: request.cells,
@@ -190,6 +194,8 @@ export async function sweepStudy(request: StudyRequest, printSummary = true): Pr
       meta: { name: request.name, title: request.title, description: request.description, grid: request.grid, config: request.config },
       workers: request.workers,
       resume: request.resume,
+      overwrite: request.overwrite,
+      resumeIfSame: request.resumeIfSame,
       shard: request.shard,
       signal: controller.signal,
       onNote: (line) => {
@@ -198,6 +204,8 @@ export async function sweepStudy(request: StudyRequest, printSummary = true): Pr
         else process.stderr.write(`${line}\n`);
       },
       onPlan: (tasks, skipped) => {
+        // Printed once the output directory is accepted: a refusal stays the only line.
+        process.stderr.write(`mflab sweep: ${request.cells.length} runs${request.shard ? ` (this shard: ${request.shard.index}/${request.shard.count})` : ''}, ${request.workers} threads → ${request.out}\n`);
         if (skipped > 0) process.stderr.write(`resume: ${skipped} finished runs kept\n`);
         progress = createProgress(request.name, tasks);
       },
@@ -210,7 +218,6 @@ export async function sweepStudy(request: StudyRequest, printSummary = true): Pr
     });
   } finally {
     interrupt.dispose();
-    process.off('SIGTERM', onTerm);
     (progress as ProgressSink | null)?.finish();
   }
   const counts = new Map<string, number>();
@@ -225,7 +232,7 @@ export async function sweepStudy(request: StudyRequest, printSummary = true): Pr
   process.stdout.write(`${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')} in ${summary.seconds.toFixed(1)} s — study written to ${request.out} (index: ${join(request.out, 'index.arrow')})\n`);
   if (controller.signal.aborted) {
     process.stderr.write(request.shard ? `interrupted; run the same shard again to continue\n` : `interrupted; continue with --resume\n`);
-    return EXIT.interrupted;
+    return interrupt.exitCode();
   }
   return (counts.get('failed') ?? 0) > 0 ? EXIT.runFailure : EXIT.ok;
 }

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError } from '@mflab/core';
+import { writeFileAtomic } from '@mflab/store';
 import { reportFigures, type ReportFit, type SkippedFigure } from './figures.js';
 import { loadStudy, type ExcludedRun } from './load.js';
 import { detectFonts, rasterize, renderSvg, type FontSetup } from './render.js';
@@ -113,12 +114,12 @@ export async function generateReport(dir: string, options: GenerateReportOptions
     const svg = namespaceSvgIds(raw, `fig-${plan.name}`);
     const svgPath = path.join(figuresDir, `${plan.name}.svg`);
     const specPath = path.join(figuresDir, `${plan.name}.vl.json`);
-    fs.writeFileSync(svgPath, svg);
-    fs.writeFileSync(specPath, JSON.stringify({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...plan.spec }, null, 1) + '\n');
+    writeFileAtomic(svgPath, svg);
+    writeFileAtomic(specPath, JSON.stringify({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...plan.spec }, null, 1) + '\n');
     let pngPath: string | null = null;
     if (wantPng) {
       pngPath = path.join(figuresDir, `${plan.name}.png`);
-      fs.writeFileSync(pngPath, rasterize(svg, fonts));
+      writeFileAtomic(pngPath, rasterize(svg, fonts));
     }
     figures.push({ name: plan.name, title: plan.title, svg: svgPath, png: pngPath, spec: specPath });
     written.push({
@@ -135,8 +136,9 @@ export async function generateReport(dir: string, options: GenerateReportOptions
   const content = { study, title, figures: written, skipped: set.skipped, fits: set.fits, excluded: study.excluded, notes };
   const html = path.join(out, 'report.html');
   const markdown = path.join(out, 'report.md');
-  fs.writeFileSync(html, reportHtml(content));
-  fs.writeFileSync(markdown, reportMarkdown(content));
+  // Atomic: a report being rewritten (or a killed `mflab report`) never leaves a half-written file.
+  writeFileAtomic(html, reportHtml(content));
+  writeFileAtomic(markdown, reportMarkdown(content));
   const result = {
     dir: studyDir,
     out,

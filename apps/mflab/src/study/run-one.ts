@@ -29,6 +29,8 @@ import { ShardedSimulation } from '@mflab/parallel';
 import { TrajectoryWriter, readCheckpoint, writeFileAtomic, writeRunInfo, type RunInfo, type StoredCheckpoint } from '@mflab/store';
 import type { AppConfig } from '../config/schema.js';
 import { coreConfigOf, dataSpecOf } from '../config/validate.js';
+import { configFingerprint } from './fingerprint.js';
+import { assertRunMatches } from './out-dir.js';
 import { packageVersions } from './versions.js';
 
 /** Observable columns after step and time (the store's metrics schema). */
@@ -90,8 +92,10 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   const { config, dir } = request;
   const started = performance.now();
   const versions = packageVersions();
+  // Nothing is written before this check: a directory holding another run (or any run, without resume) is left as it is.
+  assertRunMatches(dir, config, request.resume === true);
   let coreConfig = resolveSimulationConfig(coreConfigOf(config));
-  const info: RunInfo = { config, seed: config.seed, status: 'running', error: null, backend: null, precision: config.train.precision, versions, timings: {} };
+  const info: RunInfo = { config, fingerprint: configFingerprint(config), seed: config.seed, status: 'running', error: null, backend: null, precision: config.train.precision, versions, timings: {} };
   writeRunInfo(dir, info);
   let writer: TrajectoryWriter | null = null;
   let engine: RunEngine | null = null;

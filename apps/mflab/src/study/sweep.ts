@@ -14,9 +14,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SweepExecutor, type SweepOutcome, type SweepProgress, type SweepTask } from '@mflab/parallel';
-import { readRunInfo, rebuildIndex, runDirName, withStudyLock, writeFileAtomic } from '@mflab/store';
+import { FILES, readRunInfo, rebuildIndex, runDirName, withStudyLock, writeFileAtomic } from '@mflab/store';
 import type { GridCell } from '../config/grid.js';
 import { ClaimRegistry } from './claim.js';
+import { prepareStudyDirectory, studyIdentity, type StudyIdentity } from './out-dir.js';
 import type { RunTaskInput, RunTaskResult } from './run-task.js';
 import { cellsOfShard, runCost, type ShardSpec } from './shards.js';
 import { packageVersions } from './versions.js';
@@ -48,6 +49,10 @@ export interface SweepRequest {
   workers: number;
   /** Skip finished runs, continue interrupted ones from their checkpoints (always on for a shard). */
   resume: boolean;
+  /** Move a study already in `out` aside first (see out-dir.ts; excludes `resume`). */
+  overwrite?: boolean;
+  /** Resume when `out` holds this very study, refuse when it holds another (`mflab default`). */
+  resumeIfSame?: boolean;
   /** Run only this shard's cells (the cost-balanced partition of shards.ts). */
   shard?: ShardSpec;
   signal?: AbortSignal;
@@ -84,9 +89,12 @@ interface PendingCell {
 export async function runSweep(request: SweepRequest): Promise<SweepSummary> {
   const started = performance.now();
   const { out, cells, signal } = request;
-  const resume = request.resume || request.shard !== undefined;
   const note = (line: string) => request.onNote?.(line);
-  writeStudyMeta(out, request.shard ? { ...request.meta, shards: request.shard.count } : request.meta);
+  // Before anything is written: a study of another config, or any results without resume, is refused.
+  const prepared = prepareStudyDirectory(out, cells, { resume: request.resume || request.shard !== undefined, overwrite: request.overwrite === true, resumeIfSame: request.resumeIfSame });
+  if (prepared.note) note(prepared.note);
+  const resume = prepared.resume;
+  writeStudyMeta(out, { ...(request.shard ? { ...request.meta, shards: request.shard.count } : request.meta), ...studyIdentity(cells) });
   const runs: StudyRunSummary[] = [];
   const claims = new ClaimRegistry({
     shard: request.shard ? `${request.shard.index}/${request.shard.count}` : null,
@@ -196,9 +204,9 @@ function safeStatus(dir: string): string | null {
   }
 }
 
-/** `study.json`: what the study is (its report and `mflab inspect` read it). */
-export function writeStudyMeta(out: string, meta: StudyMeta): void {
+/** `study.json`: what the study is (its report and `mflab inspect` read it; `--resume` compares its identity). */
+export function writeStudyMeta(out: string, meta: StudyMeta & Partial<StudyIdentity>): void {
   withStudyLock(out, () => {
-    writeFileAtomic(join(out, 'study.json'), `${JSON.stringify({ ...meta, versions: packageVersions(), written: new Date().toISOString() }, null, 2)}\n`);
+    writeFileAtomic(join(out, FILES.studyJson), `${JSON.stringify({ ...meta, versions: packageVersions(), written: new Date().toISOString() }, null, 2)}\n`);
   });
 }

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../config/validate.js';
+import { canonicalJson, configFingerprint, describeDifferences, differingKeys } from './fingerprint.js';
+
+const base = { data: { kind: 'teacher', d: 2, n: 32 }, model: { width: 64 }, train: { steps: 30 } };
+
+describe('config fingerprints', () => {
+  it('ignore labels and the checkpoint cadence, which cannot change a number', () => {
+    const a = validateConfig(base);
+    const b = validateConfig({ ...base, name: 'other', title: 'T', description: 'D', log: { checkpointEvery: 7 } });
+    expect(configFingerprint(b)).toBe(configFingerprint(a));
+    expect(configFingerprint(a)).toMatch(/^sha256:[0-9a-f]{32}$/);
+  });
+
+  it('change with every key that decides results, defaults included', () => {
+    const a = validateConfig(base);
+    for (const change of [{ model: { width: 128 } }, { train: { steps: 31 } }, { train: { precision: 'f32' } }, { seed: 1 }, { data: { ...base.data, seed: 2 } }, { log: { every: 5 } }]) {
+      expect(configFingerprint(validateConfig({ ...base, ...change }))).not.toBe(configFingerprint(a));
+    }
+  });
+
+  it('do not depend on key order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, { x: 1, y: 2 }] }, b: 1 }));
+  });
+
+  it('name the differing keys with both values, and leave out swept keys when asked', () => {
+    const a = validateConfig(base);
+    const b = validateConfig({ ...base, model: { width: 128 }, train: { steps: 30, lr: 0.2 }, title: 'x' });
+    const keys = differingKeys(a, b);
+    expect(keys).toEqual(['model.width', 'train.lr']);
+    expect(describeDifferences(a, b, keys)).toBe('model.width (64 → 128), train.lr (0.1 → 0.2)');
+    expect(differingKeys(a, b, ['model.width', 'train.lr'])).toEqual([]);
+    expect(configFingerprint(a, ['model.width', 'train.lr'])).toBe(configFingerprint(b, ['model.width', 'train.lr']));
+  });
+});
