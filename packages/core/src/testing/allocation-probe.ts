@@ -28,20 +28,42 @@ const sim =
         randomClassSplit(1024, 0, 2, 4, 1),
       )
     : Simulation.create({ model: { width: 256 }, train: { lr: 0.1, backend, precision, integrator } }, integrator === 'sgd' ? { ...split, sampler } : split);
-// Warm up by time, not count: optimizing compilers must be done before the window, or their
-// own allocations (feedback, code) are counted.
+// Warm up: optimizing compilers must be done before the windows, or their own allocations
+// (feedback, code) are counted. On a busy machine they may still run late, so the measurement
+// is repeated and the quietest window kept (below).
 const warmUntil = performance.now() + 3000;
 for (let k = 0; k < 300 || performance.now() < warmUntil; k++) sim.step(1);
+
+// A test of the test: MFLAB_PROBE_INJECT=1 allocates one boxed double (16 bytes) per step, which
+// the probe must report.
+let sink: unknown = null;
+const inject = process.env.MFLAB_PROBE_INJECT === '1';
+const step = inject
+  ? (k: number) => {
+      sim.step(1);
+      sink = k + 0.5;
+    }
+  : () => sim.step(1);
+
 let gcs = 0;
 const observer = new PerformanceObserver((list) => (gcs += list.getEntries().length));
 observer.observe({ entryTypes: ['gc'] });
 const gc = (globalThis as unknown as { gc: () => void }).gc;
-gc();
-await new Promise((resolve) => setTimeout(resolve, 50));
-gcs = 0;
-const before = process.memoryUsage().heapUsed;
-for (let k = 0; k < STEPS; k++) sim.step(1);
-const after = process.memoryUsage().heapUsed;
-await new Promise((resolve) => setTimeout(resolve, 50));
+// Several windows; the one with the fewest collections and bytes is kept. A real per-step
+// allocation shows in every window, a late compilation or a busy machine in some only: taking
+// the minimum makes the probe robust to load without hiding 16 bytes per step.
+const WINDOWS = 5;
+let best = { bytesPerStep: Infinity, gcs: Infinity };
+for (let w = 0; w < WINDOWS; w++) {
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  gcs = 0;
+  const before = process.memoryUsage().heapUsed;
+  for (let k = 0; k < STEPS; k++) step(k);
+  const after = process.memoryUsage().heapUsed;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const window = { bytesPerStep: (after - before) / STEPS, gcs };
+  if (window.gcs < best.gcs || (window.gcs === best.gcs && window.bytesPerStep < best.bytesPerStep)) best = window;
+}
 observer.disconnect();
-process.stdout.write(JSON.stringify({ bytesPerStep: (after - before) / STEPS, gcs }) + '\n');
+process.stdout.write(JSON.stringify({ ...best, windows: WINDOWS, injected: inject && sink !== null }) + '\n');
