@@ -18,6 +18,7 @@ export {
   checkerboardDelta,
   evaluateTeacher,
   isClassificationKind,
+  inputMemoryBudget,
   isFileKind,
   loadDataset,
   makeDataset,
@@ -36,6 +37,7 @@ export {
   type FileDataOptions,
   type IdxFileNames,
   type IdxFiles,
+  type LoadOptions,
   type ResolvedDataSpec,
   type Teacher,
 } from './data/index.js';

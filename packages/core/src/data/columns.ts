@@ -38,6 +38,12 @@ export interface FileDataOptions {
   readonly nTestCap?: number;
   /** Standardize every feature with the (capped) training split's statistics (see {@link standardizeSplit}). */
   readonly standardize?: boolean;
+  /**
+   * The most bytes the parsed arrays (x, y and the split flags) may take: a file claiming more
+   * rows × columns is refused before anything that size is allocated. loadDataset sets it from
+   * the input memory budget (what the file's bytes leave of it); unlimited when undefined.
+   */
+  readonly maxBytes?: number;
 }
 
 /** Options as the parsers take them: a bare number is the expected d (their older signature). */
@@ -47,6 +53,99 @@ export function fileOptions(options: FileDataOptions | number | undefined): File
 
 /** An x column: "x" and a decimal index; leading zeros are allowed (x007 is input 7). */
 const X_COLUMN = /^x([0-9]+)$/;
+
+/** How many characters of a value read from a file an error message quotes at most. */
+export const QUOTE_LIMIT = 80;
+
+/** Characters JSON.stringify leaves as they are but that break a line on some terminals. */
+const LINE_BREAKING = /[\u0085\u2028\u2029]/g;
+
+/** One code point as it appears inside a JSON string literal, on one line. */
+function escaped(char: string): string {
+  return JSON.stringify(char)
+    .slice(1, -1)
+    .replace(LINE_BREAKING, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * A value read from a file, quoted for an error message: JSON-escaped (so it stays on one line)
+ * and cut to at most `max` characters between the quotes, with its length when cut:
+ * `"abc…" (100000000 characters)`. A file is untrusted input and one cell may be 100 MB; an
+ * error message echoes only this much of it.
+ */
+export function quoteValue(value: string, max = QUOTE_LIMIT): string {
+  let out = '';
+  let i = 0;
+  while (i < value.length) {
+    const code = value.codePointAt(i) as number;
+    const width = code > 0xffff ? 2 : 1;
+    const piece = escaped(value.slice(i, i + width));
+    if (out.length + piece.length > max) break;
+    out += piece;
+    i += width;
+  }
+  return i === value.length ? `"${out}"` : `"${out}…" (${value.length} characters)`;
+}
+
+/**
+ * Names read from a file, quoted and comma-separated for an error message, within about
+ * `max` characters: each name is cut by {@link quoteValue}, and names beyond the budget become
+ * `… (N columns)`.
+ */
+export function quoteList(names: readonly string[], max = 160, each = 32): string {
+  const parts: string[] = [];
+  let length = 0;
+  for (const name of names) {
+    const quoted = quoteValue(name, each);
+    if (parts.length > 0 && length + quoted.length + 2 > max) {
+      parts.push(`… (${names.length} columns)`);
+      break;
+    }
+    parts.push(quoted);
+    length += quoted.length + 2;
+  }
+  return parts.join(', ');
+}
+
+/** A byte count for messages: "512 B", "3.2 MiB", "17.1 GiB", "689 KiB". */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  // A corrupt header can claim 10^40 bytes, or Infinity.
+  if (!(bytes < 2 ** 70)) return 'over 1000 EiB';
+  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value < 100 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** The environment variable that overrides the input memory budget (see loadDataset). */
+export const BUDGET_VARIABLE = 'MFLAB_MAX_INPUT_BYTES';
+
+/**
+ * The end of every over-budget message: what the budget is (or, with `left`, what is left of
+ * it) and how to raise it.
+ */
+export function budgetAdvice(bytes: number, left = false): string {
+  const what = left ? `more than the ${formatBytes(bytes)} left of the input memory budget` : `over the input memory budget of ${formatBytes(bytes)}`;
+  return `${what}; set ${BUDGET_VARIABLE} (bytes) to raise it`;
+}
+
+/**
+ * Throws when parsed arrays of `rows` rows of `d` inputs (x and y as float64, a split flag per
+ * row) would exceed `options.maxBytes`; called before they are allocated, with the row count a
+ * file claims.
+ */
+export function checkParsedSize(rows: number, d: number, source: string, options: FileDataOptions): void {
+  const { maxBytes } = options;
+  const bytes = rows * ((d + 1) * 8 + 1);
+  if (maxBytes !== undefined && bytes > maxBytes) {
+    throw fileError(source, '', `${rows} rows of ${d} inputs take ${formatBytes(bytes)} as float64, ${budgetAdvice(maxBytes, true)}`);
+  }
+}
 
 /** The layout every error about columns repeats. */
 export const COLUMN_LAYOUT = 'expected columns x0..x{d−1}, y and optionally split';
@@ -69,7 +168,7 @@ export function fileError(source: string, location: string, problem: string, fie
 export function planColumns(names: readonly string[], source: string, expectedD: number | undefined, where = ''): ColumnPlan {
   const index = new Map<string, number>();
   names.forEach((name, i) => {
-    if (index.has(name)) throw fileError(source, where, `two columns are named ${JSON.stringify(name)}`);
+    if (index.has(name)) throw fileError(source, where, `two columns are named ${quoteValue(name)}`);
     index.set(name, i);
   });
   const byNumber = new Map<number, number>();
@@ -80,13 +179,12 @@ export function planColumns(names: readonly string[], source: string, expectedD:
     const c = Number(match[1]);
     const other = byNumber.get(c);
     if (other !== undefined) {
-      throw fileError(source, where, `columns ${JSON.stringify(names[other])} and ${JSON.stringify(name)} both name input x${c}`);
+      throw fileError(source, where, `columns ${quoteValue(names[other])} and ${quoteValue(name)} both name input x${c}`);
     }
     byNumber.set(c, i);
     d = Math.max(d, c + 1);
   });
-  const shown = names.length > 12 ? [...names.slice(0, 10), `… (${names.length} columns)`] : names;
-  const found = `found ${shown.map((n) => JSON.stringify(n)).join(', ') || 'no columns'}`;
+  const found = `found ${quoteList(names) || 'no columns'}`;
   if (d === 0) throw fileError(source, where, `no x columns: ${COLUMN_LAYOUT}; ${found}`);
   const x: number[] = [];
   for (let c = 0; c < d; c++) {

@@ -37,7 +37,7 @@ export const IDX_FILE_NAMES = {
 /** The four roles of the files of an IDX dataset. */
 export type IdxRole = keyof typeof IDX_FILE_NAMES;
 
-/** The header of an IDX file, validated against the file's size. */
+/** The header of an IDX file (validated against the file's size by {@link parseIdxHeader}). */
 export interface IdxHeader {
   /** The type code (0x08 ubyte … 0x0E float64; see {@link IDX_TYPES}). */
   readonly type: number;
@@ -49,7 +49,15 @@ export interface IdxHeader {
   readonly sampleSize: number;
   /** Where the values start: 4 + 4·dims.length. */
   readonly dataOffset: number;
+  /**
+   * The file's size as the header claims it: dataOffset + dims[0]·sampleSize·size (a float:
+   * a hostile header can claim more than 2^53 bytes, or Infinity).
+   */
+  readonly fileBytes: number;
 }
+
+/** The most bytes an IDX header takes: the magic and 255 dimensions. */
+export const IDX_MAX_HEADER_BYTES = 4 + 4 * 255;
 
 /** One IDX file: its (already gunzipped) bytes and the name errors give it (its path, usually). */
 export interface IdxFile {
@@ -71,11 +79,29 @@ const MAX_BUFFER_ENTRIES = 2 ** 31 - 1;
 const hex = (value: number, digits: number) => `0x${value.toString(16).padStart(digits, '0')}`;
 
 /**
- * Reads and validates the header of an IDX file: the magic (two zero bytes, a known type code,
- * at least one dimension) and the file size, which must be exactly what the dimensions say.
- * Errors are InvalidInputErrors on `data.path` naming `source`.
+ * The dimensions of a shape for messages, e.g. "60000×28×28"; a header may declare 255 of them,
+ * so beyond 5 only the first and last few are shown.
  */
-export function parseIdxHeader(bytes: Uint8Array, source: string): IdxHeader {
+export function shapeText(dims: readonly number[]): string {
+  return dims.length <= 5 ? dims.join('×') : `${dims.slice(0, 3).join('×')}×…×${dims[dims.length - 1]} (${dims.length} dimensions)`;
+}
+
+/** "5×28×28 ubyte values": what a header declares, for messages. */
+export function describeIdxShape(header: IdxHeader): string {
+  return `${shapeText(header.dims)} ${IDX_TYPES[header.type].name} values`;
+}
+
+/** What the samples of a file are called in messages: one-dimensional files hold labels. */
+const samplesNoun = (header: IdxHeader) => (header.dims.length === 1 ? 'labels' : 'images');
+
+/**
+ * Reads the header of an IDX file from its first bytes (`bytes` may be the whole file or any
+ * prefix holding the header: {@link IDX_MAX_HEADER_BYTES} always do): the magic (two zero
+ * bytes, a known type code, at least one dimension) and the dimensions, and what they claim
+ * the file's size is. Nothing is checked against the file's size; that is
+ * {@link checkIdxLength}. Errors are InvalidInputErrors on `data.path` naming `source`.
+ */
+export function readIdxClaim(bytes: Uint8Array, source: string): IdxHeader {
   const expected = 'expected an IDX file (magic 0x00000803 for ubyte images, 0x00000801 for ubyte labels)';
   if (bytes.length < 4) throw fileError(source, '', `${bytes.length === 0 ? 'the file is empty' : `only ${bytes.length} bytes`}; ${expected}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -93,17 +119,46 @@ export function parseIdxHeader(bytes: Uint8Array, source: string): IdxHeader {
   }
   const dims: number[] = [];
   for (let i = 0; i < ndims; i++) dims.push(view.getUint32(4 + 4 * i, false));
-  let sampleSize = 1;
-  for (let i = 1; i < ndims; i++) sampleSize *= dims[i];
-  const dataBytes = dims[0] * sampleSize * info.size;
-  const shape = `${dims.join('×')} ${info.name} values`;
-  if (bytes.length - dataOffset < dataBytes) {
-    throw fileError(source, '', `truncated IDX file: the header declares ${shape} (${dataOffset + dataBytes} bytes) but the file has ${bytes.length} bytes`);
+  // A product with a zero factor is zero, even when the others overflow to Infinity (0·∞ is NaN).
+  const product = (factors: readonly number[]) => (factors.includes(0) ? 0 : factors.reduce((a, b) => a * b, 1));
+  const sampleSize = product(dims.slice(1));
+  return { type, size: info.size, dims, sampleSize, dataOffset, fileBytes: dataOffset + product(dims) * info.size };
+}
+
+/**
+ * Throws unless `length`, the size of an IDX file (or of its gunzipped content), is exactly
+ * what its header claims. A file short of whole samples is named by how many it holds ("the
+ * header claims 3000000 images … but the file holds 10").
+ */
+export function checkIdxLength(header: IdxHeader, length: number, source: string): void {
+  const { dims, dataOffset, fileBytes, sampleSize, size } = header;
+  const shape = describeIdxShape(header);
+  if (length < fileBytes) {
+    const sampleBytes = sampleSize * size;
+    if (sampleBytes > 0 && fileBytes - length >= sampleBytes) {
+      const held = Math.floor((length - dataOffset) / sampleBytes);
+      throw fileError(
+        source,
+        '',
+        `truncated IDX file: the header claims ${dims[0]} ${samplesNoun(header)} (${shape}, ${fileBytes} bytes) but the file holds ${held} (${length} bytes)`,
+      );
+    }
+    throw fileError(source, '', `truncated IDX file: the header declares ${shape} (${fileBytes} bytes) but the file has ${length} bytes`);
   }
-  if (bytes.length - dataOffset > dataBytes) {
-    throw fileError(source, '', `the header declares ${shape} (${dataOffset + dataBytes} bytes) but the file has ${bytes.length} bytes: ${bytes.length - dataOffset - dataBytes} bytes too many`);
+  if (length > fileBytes) {
+    throw fileError(source, '', `the header declares ${shape} (${fileBytes} bytes) but the file has ${length} bytes: ${length - fileBytes} bytes too many`);
   }
-  return { type, size: info.size, dims, sampleSize, dataOffset };
+}
+
+/**
+ * Reads and validates the header of an IDX file: the magic (two zero bytes, a known type code,
+ * at least one dimension) and the file size, which must be exactly what the dimensions say.
+ * Errors are InvalidInputErrors on `data.path` naming `source`.
+ */
+export function parseIdxHeader(bytes: Uint8Array, source: string): IdxHeader {
+  const header = readIdxClaim(bytes, source);
+  checkIdxLength(header, bytes.length, source);
+  return header;
 }
 
 /**
@@ -164,7 +219,7 @@ export function parseIdx(bytes: Uint8Array, source: string): { readonly header: 
 function readLabels(file: IdxFile, classes: number | undefined): { header: IdxHeader; labels: Float64Array } {
   const { header, values } = parseIdx(file.bytes, file.source);
   if (header.sampleSize !== 1) {
-    throw fileError(file.source, '', `a labels file holds one value per sample, but this one has ${header.dims.join('×')} values (is it an images file?)`);
+    throw fileError(file.source, '', `a labels file holds one value per sample, but this one has ${shapeText(header.dims)} values (is it an images file?)`);
   }
   for (let i = 0; i < values.length; i++) {
     if (classes !== undefined) checkClassLabel(values[i], classes, file.source, `label ${i}`);
@@ -210,12 +265,13 @@ export function parseIdxDataset(files: IdxFiles, options: FileDataOptions = {}):
   const trainHeader = parseIdxHeader(trainImages.bytes, trainImages.source);
   if (trainHeader.dims[0] === 0) throw fileError(trainImages.source, '', 'no samples: the training images file declares 0 images');
   const d = trainHeader.sampleSize;
-  if (d === 0) throw fileError(trainImages.source, '', `the images have ${trainHeader.dims.slice(1).join('×')} = 0 values each`);
-  checkDimension(d, options.d, trainImages.source, `images of ${trainHeader.dims.length > 2 ? `${trainHeader.dims.slice(1).join('×')} = ` : ''}${d} values`);
+  if (d === 0) throw fileError(trainImages.source, '', `the images have ${shapeText(trainHeader.dims.slice(1))} = 0 values each`);
+  checkDimension(d, options.d, trainImages.source, `images of ${trainHeader.dims.length > 2 ? `${shapeText(trainHeader.dims.slice(1))} = ` : ''}${d} values`);
   const testHeader = testImages === undefined ? undefined : parseIdxHeader(testImages.bytes, testImages.source);
   const shape = (header: IdxHeader) => header.dims.slice(1).join('×') || '1';
   if (testImages !== undefined && testHeader !== undefined && shape(testHeader) !== shape(trainHeader)) {
-    throw fileError(testImages.source, '', `test images have ${shape(testHeader)} values each, but the training images ${shape(trainHeader)}`);
+    const shown = (header: IdxHeader) => shapeText(header.dims.slice(1)) || '1';
+    throw fileError(testImages.source, '', `test images have ${shown(testHeader)} values each, but the training images ${shown(trainHeader)}`);
   }
   const trainY = readLabels(trainLabels, options.classes);
   const testY = testLabels === undefined ? undefined : readLabels(testLabels, options.classes);

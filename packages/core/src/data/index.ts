@@ -15,4 +15,6 @@ export { IDX_FILE_NAMES, IDX_TYPES, parseIdx, parseIdxDataset, parseIdxHeader } 
 export type { IdxFile, IdxFiles, IdxHeader } from './idx.js';
 export { standardizeSplit } from './columns.js';
 export type { FileDataOptions, Standardization } from './columns.js';
-export { loadDataset } from './load.js';
+export { inputMemoryBudget, loadDataset } from './load.js';
+export type { LoadOptions } from './load.js';
+export { quoteValue } from './columns.js';
