@@ -64,6 +64,7 @@ function runTeed(cmd, args) {
 
 /** What went wrong outside the tests: the first error line of vitest's "Unhandled Errors" section. */
 function exitReason(tail) {
+  // eslint-disable-next-line no-control-regex -- ANSI colour codes are what is removed
   const plain = tail.replace(/\x1b\[[0-9;]*m/g, '');
   const lines = plain.split('\n').map((l) => l.trim()).filter(Boolean);
   const section = lines.findIndex((l) => /Unhandled (Errors?|Rejection)/.test(l));
