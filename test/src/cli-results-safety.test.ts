@@ -134,6 +134,16 @@ describe('3. without --resume, results are never replaced silently', () => {
     expect([checksums(dir), checksums(other)]).toEqual(before);
   });
 
+  it('a run that failed before its first step holds no result: the corrected config may run there', async () => {
+    const dir = ws.path('run-failed-early');
+    ws.write('missing.yaml', 'data: { kind: csv, path: missing.csv }\nmodel: { width: 64 }\ntrain: { steps: 10 }\n');
+    const failed = await runCli(['run', 'missing.yaml', '--out', dir], { cwd: ws.dir });
+    expect(failed.status).toBe(2);
+    expect(readRunJson(dir).status).toBe('failed');
+    ok(await runCli(['run', 'a.yaml', '--out', dir], { cwd: ws.dir }));
+    expect(readRunJson(dir).status).toBe('done');
+  });
+
   it('--overwrite moves the old results aside, byte for byte, and writes the new ones', async () => {
     const dir = ws.path('run-overwrite');
     ok(await runCli(['run', 'a.yaml', '--out', dir], { cwd: ws.dir }));

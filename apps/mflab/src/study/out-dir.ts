@@ -12,7 +12,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeOutputDirectory, describeRunCounts, FILES, moveAside, readRunInfo, runDirName, StoreError, type OutputDirectory } from '@mflab/store';
+import { describeOutputDirectory, describeRunCounts, FILES, listRuns, moveAside, readRunInfo, runDirName, StoreError, type OutputDirectory } from '@mflab/store';
 import type { GridCell } from '../config/grid.js';
 import type { AppConfig } from '../config/schema.js';
 import { UsageError } from '../errors.js';
@@ -64,6 +64,8 @@ export function prepareRunDirectory(dir: string, intent: OutputIntent): string |
     case 'study':
       throw new OutputRefusedError(`${found.path} is a study (${describeRunCounts(found.runs ?? {})}); \`mflab run\` writes one run directory — choose another --out (or use \`mflab sweep\`)`);
     case 'run':
+      // A run that failed before its first step (a bad data file, say) holds no result: a corrected config may take its place.
+      if (!holdsResults(found.path)) return null;
       if (intent.overwrite) return `the earlier run in ${found.path} was moved to ${moveAside(found.path)}`;
       if (!intent.resume) throw new OutputRefusedError(`${found.path} already holds a run (status ${found.status}); ${OPTIONS}`);
       return null;
@@ -79,7 +81,7 @@ export function prepareRunDirectory(dir: string, intent: OutputIntent): string |
  * assertRunMatches('runs/first', config, true); // passes when runs/first was written by the same config
  */
 export function assertRunMatches(dir: string, config: AppConfig, resume: boolean): void {
-  if (!existsSync(join(dir, FILES.runJson))) return;
+  if (!holdsResults(dir)) return;
   let info;
   try {
     info = readRunInfo(dir);
@@ -93,6 +95,17 @@ export function assertRunMatches(dir: string, config: AppConfig, resume: boolean
   throw new OutputRefusedError(
     `${dir} holds a run of another config (${keys.length > 0 ? describeDifferences(info.config, config, keys) : 'its fingerprint differs'}); --resume continues only the same config — use --overwrite or another --out`,
   );
+}
+
+/**
+ * Whether `dir` holds a run's results: a run.json, unless the run failed before its first logged
+ * step (no metrics stream): such a directory holds only the error, and a new run may replace it.
+ * A run.json that is not mflab's counts as results (someone's file: never replaced).
+ */
+export function holdsResults(dir: string): boolean {
+  if (!existsSync(join(dir, FILES.runJson))) return false;
+  const info = readRunInfoOrNull(dir);
+  return info === null || info.status !== 'failed' || existsSync(join(dir, FILES.metrics));
 }
 
 /** What a study directory records about itself, to be compared on `--resume`. */
@@ -140,7 +153,7 @@ export function prepareStudyDirectory(out: string, cells: readonly GridCell[], i
     case 'study':
       break;
   }
-  const total = Object.values(found.runs ?? {}).reduce((a, b) => a + b, 0);
+  const total = listRuns(found.path).filter((run) => holdsResults(run.dir)).length;
   if (intent.overwrite) return { note: total > 0 || existsSync(join(out, FILES.studyJson)) ? `the earlier study was moved to ${moveAside(found.path)}` : null, resume: false };
   if (total === 0) return { note: null, resume: intent.resume };
   const mismatch = studyMismatch(out, cells);
@@ -169,7 +182,7 @@ function studyMismatch(out: string, cells: readonly GridCell[]): string | null {
   let first: string | null = null;
   for (const cell of cells) {
     const dir = join(out, runDirOf(cell));
-    if (!existsSync(join(dir, FILES.runJson))) continue;
+    if (!holdsResults(dir)) continue;
     try {
       assertRunMatches(dir, cell.config, true);
     } catch (error) {
