@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CounterRng } from '@mflab/core';
 import { stringify } from 'yaml';
 import { DEFAULT_STUDY, QUICK_DEFAULT_STUDY } from '../studies/default.js';
 import { expandGrid } from './grid.js';
@@ -22,16 +23,10 @@ const CASES = Number(process.env.MFLAB_FUZZ_CASES ?? 2000);
 const SEED = Number(process.env.MFLAB_FUZZ_SEED ?? 20240611);
 const MAX_MESSAGE = 400;
 
-/** mulberry32: a small, fast, seeded PRNG (uniform in [0, 1)). */
+/** Seeded uniforms on [0, 1): core's counter-based generator, one sequence per seed. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const draws = new CounterRng(seed, 0).at(0);
+  return () => draws.uniform();
 }
 
 const SEEDS_YAML: string[] = [

@@ -16,6 +16,7 @@ import { Table, makeVector, tableToIPC, vectorFromArray } from 'apache-arrow';
 import * as parquetWasm from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../errors.js';
+import { CounterRng } from '../random/index.js';
 import type { DataSplit } from '../types.js';
 import { idxBytes } from '../testing/data-files.js';
 import { IDX_FILE_NAMES, type IdxRole } from './idx.js';
@@ -37,16 +38,10 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** mulberry32: a small deterministic PRNG, uniform in [0, 1). */
+/** Seeded uniforms on [0, 1): core's counter-based generator, one sequence per seed. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const draws = new CounterRng(seed, 0).at(0);
+  return () => draws.uniform();
 }
 
 type Random = () => number;

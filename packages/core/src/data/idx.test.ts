@@ -9,6 +9,7 @@ import { IDX_FILE_NAMES, parseIdx, parseIdxDataset, parseIdxHeader, type IdxFile
 import { loadDataset } from './load.js';
 import type { DataSpec } from './spec.js';
 import { oneLineInputError } from '../testing/expect-field.js';
+import { IDX_CODES, idxBytes, type IdxTypeName } from '../testing/data-files.js';
 
 let root = '';
 let dirs = 0;
@@ -19,36 +20,8 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-type TypeName = 'ubyte' | 'sbyte' | 'int16' | 'int32' | 'float32' | 'float64';
-const CODES: Record<TypeName, [number, number]> = {
-  ubyte: [0x08, 1],
-  sbyte: [0x09, 1],
-  int16: [0x0b, 2],
-  int32: [0x0c, 4],
-  float32: [0x0d, 4],
-  float64: [0x0e, 8],
-};
-
-/** An IDX file: magic, big-endian dims, big-endian values (written independently of the parser). */
-function idx(type: TypeName, dims: number[], values: ArrayLike<number>): Uint8Array {
-  const [code, size] = CODES[type];
-  const bytes = new Uint8Array(4 + 4 * dims.length + values.length * size);
-  const view = new DataView(bytes.buffer);
-  bytes[2] = code;
-  bytes[3] = dims.length;
-  dims.forEach((dim, i) => view.setUint32(4 + 4 * i, dim, false));
-  const at = 4 + 4 * dims.length;
-  for (let i = 0; i < values.length; i++) {
-    const o = at + i * size;
-    if (type === 'ubyte') view.setUint8(o, values[i]);
-    else if (type === 'sbyte') view.setInt8(o, values[i]);
-    else if (type === 'int16') view.setInt16(o, values[i], false);
-    else if (type === 'int32') view.setInt32(o, values[i], false);
-    else if (type === 'float32') view.setFloat32(o, values[i], false);
-    else view.setFloat64(o, values[i], false);
-  }
-  return bytes;
-}
+/** An IDX file written independently of the parser (the shared test builder). */
+const idx = idxBytes;
 
 /** 5 training images of 2×3 pixels (pixel p of image i is 10·i + p), labels 0..2; 2 test images. */
 const TRAIN_PIXELS = Array.from({ length: 30 }, (_, k) => 10 * Math.floor(k / 6) + (k % 6));
@@ -99,7 +72,7 @@ describe('IDX datasets', () => {
   }
 
   it('round-trips every IDX type code, in any number of dimensions', () => {
-    const cases: [TypeName, number[], number[]][] = [
+    const cases: [IdxTypeName, number[], number[]][] = [
       ['ubyte', [4], [0, 1, 128, 255]],
       ['sbyte', [2, 2], [-128, -1, 0, 127]],
       ['int16', [1, 2, 2], [-32768, -2, 300, 32767]],
@@ -110,7 +83,7 @@ describe('IDX datasets', () => {
     for (const [type, dims, values] of cases) {
       const { header, values: read } = parseIdx(idx(type, dims, values), `mem.${type}`);
       expect(header.dims).toEqual(dims);
-      expect(header.type).toBe(CODES[type][0]);
+      expect(header.type).toBe(IDX_CODES[type][0]);
       expect(header.sampleSize).toBe(dims.slice(1).reduce((a, b) => a * b, 1));
       expect(read).toEqual(new Float64Array(values));
     }
