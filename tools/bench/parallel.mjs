@@ -3,7 +3,7 @@
 // and, beside them, the single-thread engine on the same problem. Measures, never asserts.
 //   node tools/bench/parallel.mjs [--quick] [--workers 1,2,4]
 import { availableParallelism } from 'node:os';
-import { Simulation } from '@mflab/core';
+import { Simulation, resolveSimulationConfig } from '@mflab/core';
 import { ShardedSimulation } from '@mflab/parallel';
 import { syntheticSplit } from './kernels.mjs';
 
@@ -42,7 +42,7 @@ export async function secondsPerStep(run, seconds) {
 
 /** Seconds per GD step of the sharded engine with `workers` threads (k steps per call, as runs do between log points). */
 export async function benchSharded(workload, workers, { precision = 'f32', seconds = 2 } = {}) {
-  const sim = await ShardedSimulation.create(configOf(workload, precision), syntheticSplit(workload.n, workload.d), { workers });
+  const sim = await ShardedSimulation.create(resolveSimulationConfig(configOf(workload, precision)), syntheticSplit(workload.n, workload.d), { workers });
   try {
     return await secondsPerStep((k) => sim.step(k), seconds);
   } finally {

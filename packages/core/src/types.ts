@@ -3,6 +3,9 @@
  * The string unions are the config vocabulary of ARCHITECTURE.md §6.
  */
 
+/** Model families (registry keys of kernels and engines): today the two-layer network of §1. */
+export const TWO_LAYER = 'two-layer';
+
 export type Parameterization = 'mean-field' | 'ntk' | 'lazy';
 export const PARAMETERIZATIONS: readonly Parameterization[] = ['mean-field', 'ntk', 'lazy'];
 
@@ -18,8 +21,18 @@ export type InitKind = 'gaussian' | 'sphere' | 'uniform-b';
 export const INIT_KINDS: readonly InitKind[] = ['gaussian', 'sphere', 'uniform-b'];
 
 export type Precision = 'f32' | 'f64';
+export const PRECISIONS: readonly Precision[] = ['f32', 'f64'];
+
+/** `train.backend`: `auto` picks (see selectKernel); the others name a step kernel. */
 export type BackendName = 'auto' | 'wasm' | 'tfjs' | 'reference';
+export const BACKENDS: readonly BackendName[] = ['auto', 'wasm', 'tfjs', 'reference'];
+
 export type IntegratorName = 'gd' | 'sgd';
+export const INTEGRATORS: readonly IntegratorName[] = ['gd', 'sgd'];
+
+/** Step size η_t: `constant` η, or `cosine` η (1 + cos(π t / T)) / 2 over the T steps of the run. */
+export type LrSchedule = 'constant' | 'cosine';
+export const SCHEDULES: readonly LrSchedule[] = ['constant', 'cosine'];
 
 export type DataKind = 'teacher' | 'gaussian-mixture' | 'stripe' | 'checkerboard' | 'circle' | 'csv' | 'arrow' | 'parquet' | 'idx';
 export const DATA_KINDS: readonly DataKind[] = ['teacher', 'gaussian-mixture', 'stripe', 'checkerboard', 'circle', 'csv', 'arrow', 'parquet', 'idx'];

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { ShardedSimulation, type ShardedBackendInfo, type ShardedSimulationOptions } from './shard/index.js';
+export { SHARD_MIN_PAIRS, chooseEngine, createEngine } from './engine.js';
 export {
   DEFAULT_LARGE_TASK_COST,
   SIMULATION_TASK_MODULE,

@@ -2,7 +2,7 @@
  * How the golden-trajectory test builds and runs an engine — the one part of that test that
  * follows the engine API; the cases and the recorded hashes do not change with it.
  */
-import { ReferenceKernel, Simulation, WasmKernel, kernelShapeOf, prepareKernel, resolveRunLength, resolveSimulationConfig, runSimulationAsync, type DataSplit, type ObservableRow, type SimulationConfigInput } from '@mflab/core';
+import { ReferenceKernel, Simulation, WasmKernel, kernelShapeOf, prepareKernel, resolveSimulationConfig, runSimulationAsync, type DataSplit, type ObservableRow, type SimulationConfigInput } from '@mflab/core';
 import { ShardedSimulation } from '@mflab/parallel';
 
 export type GoldenEngine =
@@ -22,10 +22,10 @@ export interface GoldenOutcome {
 
 /** Runs `config` on `data` to its end with the given engine, logging on the config's schedule. */
 export async function runGolden(config: Record<string, unknown>, data: DataSplit, engine: GoldenEngine): Promise<GoldenOutcome> {
-  const resolved = resolveRunLength(resolveSimulationConfig(config as SimulationConfigInput), data);
+  const resolved = resolveSimulationConfig(config as SimulationConfigInput);
   const rows: ObservableRow[] = [];
   if (engine.kind === 'sharded') {
-    const sim = await ShardedSimulation.create(config as SimulationConfigInput, data, { workers: engine.workers, blockSize: 64 });
+    const sim = await ShardedSimulation.create(resolved, data, { workers: engine.workers, blockSize: 64 });
     try {
       await runSimulationAsync(sim, { onMetrics: (row) => void rows.push({ ...row }) });
       return { rows, a: sim.params.a.slice(), b: sim.params.b.slice(), testOutputs: (await sim.testOutputs()).slice(), backend: `sharded-wasm` };

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { CounterRng, Simulation, type DataSplit } from '@mflab/core';
+import { CounterRng, Simulation, resolveSimulationConfig, type DataSplit } from '@mflab/core';
 import { ShardedSimulation } from '@mflab/parallel';
 import { EXIT, parse, table, workersOf } from './shared.js';
 
@@ -75,7 +75,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       results.push({ ...w, engine: 'wasm', precision, threads: 1, ms_per_step: s * 1e3, pairs_per_s: (w.n * w.m) / s });
     }
     if (workers > 1) {
-      const sharded = await ShardedSimulation.create(config('f32'), data, { workers });
+      const sharded = await ShardedSimulation.create(resolveSimulationConfig(config('f32')), data, { workers });
       try {
         const s = await secondsPerStep((k) => sharded.step(k), seconds);
         rows.push([`${w.n}, ${w.d}, ${w.m}`, 'sharded wasm/f32', String(workers), (s * 1e3).toFixed(2), ((w.n * w.m) / s / 1e9).toFixed(3)]);

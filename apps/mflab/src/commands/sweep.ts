@@ -5,7 +5,8 @@ import { ConfigError, nominalDataSize } from '../config/validate.js';
 import { claimTimeoutMs } from '../study/claim.js';
 import { DEFAULT_COMMAND, emitKubernetes, emitSlurm, shardResources } from '../study/emit.js';
 import { createProgress, type ProgressSink } from '../study/progress.js';
-import { SHARD_MIN_PAIRS } from '../study/run-one.js';
+import { chooseEngine } from '@mflab/parallel';
+import { isFileKind } from '@mflab/core';
 import { cellsOfShard, parseShardCount, parseShardSpec, resolveShard, type ShardSpec } from '../study/shards.js';
 import { estimateSweep } from '../study/estimate.js';
 import { runSweep, type SweepSummary } from '../study/sweep.js';
@@ -134,7 +135,8 @@ function emitCommand(values: Readonly<Record<string, string | undefined>>, path:
   const shardsRaw = values.shards ?? process.env.MFLAB_SHARDS;
   const shards = shardsRaw !== undefined ? parseShardCount(values.shards !== undefined ? '--shards' : 'MFLAB_SHARDS', shardsRaw) : Math.min(cells.length, 16);
   if (shards > cells.length) process.stderr.write(`mflab sweep: note: ${shards} shards for ${cells.length} runs leaves ${shards - cells.length} array task(s) with nothing to do\n`);
-  const large = cells.some((c) => nominalDataSize(c.config).n * c.config.model.width >= SHARD_MIN_PAIRS);
+  // A cell createEngine would shard (on its nominal data size) gets 4 CPUs per task by default.
+  const large = cells.some((c) => chooseEngine(c.config, { train: { n: nominalDataSize(c.config).n }, sampler: isFileKind(c.config.data.kind) ? undefined : true }, 4) === 'sharded');
   const workers = values.workers !== undefined ? workersOf(values.workers) : large ? 4 : 1;
   const timeout = process.env.MFLAB_CLAIM_TIMEOUT !== undefined ? claimTimeoutMs() / 1000 : undefined;
   const extraArgs = [...(values.backend !== undefined ? ['--backend', values.backend] : []), ...(values.precision !== undefined ? ['--precision', values.precision] : [])];

@@ -1,7 +1,7 @@
-import { DEFAULT_MODEL, DEFAULT_TRAIN, resolveSimulationConfig } from '@mflab/core';
+import { DEFAULT_MODEL, DEFAULT_TRAIN } from '@mflab/core';
 import { describe, expect, it } from 'vitest';
 import { expandAxis, expandGrid } from './grid.js';
-import { ConfigError, allowedKeys, coreConfigOf, validateConfig } from './validate.js';
+import { ConfigError, allowedKeys, simulationConfigOf, validateConfig } from './validate.js';
 
 function fieldOf(fn: () => unknown): { field: string; message: string } {
   try {
@@ -21,7 +21,7 @@ describe('validateConfig', () => {
     expect(config.train.maxRisk).toBe(1e6);
     expect(config.data.seed).toBe(0);
     // core accepts what the app hands it (no app-only key leaks through)
-    expect(resolveSimulationConfig(coreConfigOf(config)).train.steps).toBe(DEFAULT_TRAIN.steps);
+    expect(simulationConfigOf(config).train.steps).toBe(DEFAULT_TRAIN.steps);
   });
 
   const bad: [string, unknown, string, RegExp][] = [

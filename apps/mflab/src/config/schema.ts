@@ -5,7 +5,7 @@
  * object is strict: a misspelt key is an error, never a silently ignored setting.
  */
 import { z } from 'zod';
-import { DATA_DEFAULTS, DATA_KINDS, DEFAULT_INIT, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, INIT_KINDS, LOSSES, PARAMETERIZATIONS, isFileKind } from '@mflab/core';
+import { BACKENDS, DATA_DEFAULTS, DATA_KINDS, DEFAULT_INIT, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, INIT_KINDS, INTEGRATORS, LOSSES, PARAMETERIZATIONS, PRECISIONS, SCHEDULES, isFileKind } from '@mflab/core';
 
 const int = (min: number) => z.number().int().min(min);
 const positive = () => z.number().positive();
@@ -86,13 +86,13 @@ export const trainSchema = z.strictObject({
   steps: int(0).default(DEFAULT_TRAIN.steps),
   lr: positive().default(DEFAULT_TRAIN.lr),
   weightDecay: nonNegative().default(DEFAULT_TRAIN.weightDecay),
-  integrator: oneOf(['gd', 'sgd'] as const).default(DEFAULT_TRAIN.integrator),
+  integrator: oneOf(INTEGRATORS).default(DEFAULT_TRAIN.integrator),
   batchSize: int(1).nullable().default(DEFAULT_TRAIN.batchSize),
   /** Minibatch SGD over the training set: this many epochs of ⌊n/B⌋ steps (replaces steps). */
   epochs: int(1).nullable().default(DEFAULT_TRAIN.epochs),
-  schedule: oneOf(['constant', 'cosine'] as const).default(DEFAULT_TRAIN.schedule),
-  precision: oneOf(['f32', 'f64'] as const).default(DEFAULT_TRAIN.precision),
-  backend: oneOf(['auto', 'wasm', 'tfjs', 'reference'] as const).default(DEFAULT_TRAIN.backend),
+  schedule: oneOf(SCHEDULES).default(DEFAULT_TRAIN.schedule),
+  precision: oneOf(PRECISIONS).default(DEFAULT_TRAIN.precision),
+  backend: oneOf(BACKENDS).default(DEFAULT_TRAIN.backend),
   /** A run whose training risk exceeds this (or is not finite) is stopped and marked diverged. */
   maxRisk: positive().default(1e6),
 });

@@ -4,7 +4,7 @@
  * kind needs a path, ...). Every failure is one `ConfigError`: the path of the field, the value
  * and what is allowed — the CLI prints its message and exits 2.
  */
-import { DATA_DEFAULTS, InvalidInputError, resolveDataSpec, resolveSimulationConfig, type DataSpec, type SimulationConfig, type SimulationConfigInput } from '@mflab/core';
+import { DATA_DEFAULTS, InvalidInputError, resolveDataSpec, resolveSimulationConfig, type DataSpec, type SimulationConfig } from '@mflab/core';
 import { z } from 'zod';
 import { configSchema, type AppConfig } from './schema.js';
 import { clip, keyPart, oneLine, quote } from './text.js';
@@ -130,11 +130,14 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): [string, string
   }
 }
 
-/** Splits an app config into what core's resolvers take. */
-export function coreConfigOf(config: AppConfig): SimulationConfigInput {
-  const { maxRisk: _maxRisk, ...train } = config.train;
-  const { checkpointEvery: _checkpointEvery, ...log } = config.log;
-  return { seed: config.seed, model: config.model, loss: config.loss, train, log };
+/**
+ * The config as the engines take it: an AppConfig is a core `SimulationConfig` (seed, model,
+ * loss, train, log) resolved by core once, in {@link validateConfig}, plus the app's own keys
+ * (data, name, title, description, grid, train.maxRisk, log.checkpointEvery), which the engines
+ * ignore. Nothing is resolved again: this only narrows the type.
+ */
+export function simulationConfigOf(config: AppConfig): SimulationConfig {
+  return config;
 }
 
 /**
@@ -173,15 +176,22 @@ export function validateConfig(input: unknown, source?: string): AppConfig {
     const [field, detail] = describeIssue(issues[0], input);
     throw new ConfigError(field, issues.length > 1 ? `${detail} (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : detail, source);
   }
-  checkWithCore(parsed.data, source);
-  return parsed.data;
+  return resolveWithCore(parsed.data, source);
 }
 
-/** Core's cross-field checks, with its errors turned into ConfigErrors. */
-export function checkWithCore(config: AppConfig, source?: string): SimulationConfig {
+/**
+ * The one resolution: zod has checked types, allowed values and keys (its defaults are core's
+ * constants); core's resolvers add what depends on several fields (a symmetric init needs an
+ * even width, a file data kind needs a path, …). Their result is the config every engine runs,
+ * merged back with the app's own keys. Core's errors become ConfigErrors.
+ */
+function resolveWithCore(config: AppConfig, source?: string): AppConfig {
   try {
     resolveDataSpec(dataSpecOf(config));
-    return resolveSimulationConfig(coreConfigOf(config));
+    const { maxRisk, ...train } = config.train;
+    const { checkpointEvery, ...log } = config.log;
+    const core = resolveSimulationConfig({ seed: config.seed, model: config.model, loss: config.loss, train, log });
+    return { ...config, ...core, train: { ...core.train, maxRisk }, log: { ...core.log, checkpointEvery } };
   } catch (error) {
     if (error instanceof InvalidInputError) throw new ConfigError(error.field, error.message.slice(error.field.length + 2), source);
     throw error;

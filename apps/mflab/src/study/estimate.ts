@@ -20,14 +20,14 @@ import { constants as bufferConstants } from 'node:buffer';
 import { existsSync, statfsSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { DATA_DEFAULTS, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, SHARED_MEMORY_BASE, SHARED_MEMORY_MAX_BYTES, isFileKind, sampleStride, tfjsStepIsFaster, type DataSplit, type LossName } from '@mflab/core';
+import { DATA_DEFAULTS, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, SHARED_MEMORY_BASE, SHARED_MEMORY_MAX_BYTES, isFileKind, sampleStride, tfjsStepIsFaster, type DataSplit, type LossName, type Precision } from '@mflab/core';
 import { DEFAULT_LARGE_TASK_COST } from '@mflab/parallel';
 import { runDirName } from '@mflab/store';
 import type { GridCell } from '../config/grid.js';
 import type { AppConfig } from '../config/schema.js';
 import { nominalDataSize } from '../config/validate.js';
 import { PROCESS_BASE_MIB, THREAD_BASE_MIB } from './emit.js';
-import { SHARD_MIN_PAIRS } from './run-one.js';
+import { chooseEngine } from '@mflab/parallel';
 
 const MiB = 1024 * 1024;
 
@@ -149,7 +149,7 @@ export interface EstimateOptions {
   threads?: number;
 }
 
-/** Which step kernel the run will use (as `selectKernel`/`usesShardedEngine` would pick it). */
+/** Which step kernel the run will use (as `selectKernel` would pick it, TensorFlow.js loaded where it is preferred). */
 export type KernelName = 'wasm' | 'tfjs' | 'reference';
 
 /** What the estimate was computed for. */
@@ -169,7 +169,7 @@ export interface RunShape {
   /** Minibatch SGD over the finite training set (file data or train.epochs), rather than fresh samples. */
   finiteSgd: boolean;
   kernel: KernelName;
-  precision: 'f32' | 'f64';
+  precision: Precision;
   sharded: boolean;
   threads: number;
   metricRows: number;
@@ -427,8 +427,8 @@ function shapeOf(config: AppConfig, options: EstimateOptions): RunShape {
   const stepSamples = !sgd ? n : finiteSgd ? Math.min(n, batch) : batch;
   const steps = sgd && train.epochs !== null ? train.epochs * Math.max(1, Math.floor(n / Math.max(1, Math.min(n, batch)))) : train.steps;
   const threads = Math.max(1, Math.floor(options.threads ?? 1));
-  // run-one.ts usesShardedEngine: threads, full-batch GD or finite-data SGD, wasm, and n·m ≥ SHARD_MIN_PAIRS.
-  const sharded = threads > 1 && (!sgd || finiteSgd) && (train.backend === 'auto' || train.backend === 'wasm') && stepSamples * m >= SHARD_MIN_PAIRS;
+  // The engine createEngine will choose (one rule, @mflab/parallel's chooseEngine), on the nominal data shape.
+  const sharded = chooseEngine(config, { train: { n }, sampler: isFileKind(config.data.kind) ? undefined : true }, threads) === 'sharded';
   // core's selectKernel/prepareKernel: auto → tfjs for f32 where it was measured faster (kernelShapeOf: n = the SGD batch), else wasm.
   const kernelN = sgd ? batch : n;
   let kernel: KernelName;

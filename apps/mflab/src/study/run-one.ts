@@ -1,34 +1,18 @@
 /**
- * One run, start to finish: data, engine (core's single-thread `Simulation`, or the sharded
- * engine of @mflab/parallel when the run is given several threads), the store's streams and
+ * One run, start to finish: data, engine (chosen by @mflab/parallel's `createEngine`: core's
+ * single-thread `Simulation`, or the sharded engine when the run is given several threads and
+ * a step is large enough), the store's streams and
  * checkpoints, divergence, interruption and resume. Everything a researcher needs to trust a
  * run lands in its directory: run.json (config, status, error, backend, versions, timings),
  * metrics.arrows, particles.arrows, checkpoint.arrow and outputs.arrow.
  */
 import { join } from 'node:path';
 import { Field, FixedSizeList, Float64, Int32, Schema, makeData, Table, RecordBatch, Struct, tableToIPC } from 'apache-arrow';
-import {
-  InvalidInputError,
-  OBSERVABLE_COLUMNS,
-  Simulation,
-  kernelShapeOf,
-  loadDataset,
-  outputsFor,
-  resolveRunLength,
-  usesFiniteBatches,
-  prepareKernel,
-  resolveSimulationConfig,
-  runSimulationAsync,
-  type DataSplit,
-  type NetworkParams,
-  type ObservableRow,
-  type RunResult,
-  type SteppedModel,
-} from '@mflab/core';
-import { ShardedSimulation } from '@mflab/parallel';
+import { InvalidInputError, OBSERVABLE_COLUMNS, describeBackend, loadDataset, runSimulationAsync, type Engine, type ObservableRow, type RunResult } from '@mflab/core';
+import { createEngine } from '@mflab/parallel';
 import { TrajectoryWriter, readCheckpoint, writeFileAtomic, writeRunInfo, type RunInfo, type StoredCheckpoint } from '@mflab/store';
 import type { AppConfig } from '../config/schema.js';
-import { coreConfigOf, dataSpecOf } from '../config/validate.js';
+import { dataSpecOf, simulationConfigOf } from '../config/validate.js';
 import { configFingerprint } from './fingerprint.js';
 import { assertRunMatches } from './out-dir.js';
 import { packageVersions } from './versions.js';
@@ -42,9 +26,6 @@ export const METRIC_COLUMNS = OBSERVABLE_COLUMNS.filter((c) => c !== 'step' && c
  * keeps the risk at mean(y²)/2, and the weights run off to 1e80.
  */
 export const MAX_L2_GROWTH = 1e12;
-
-/** Below this many pairs (n·m) a step takes well under a millisecond and threads only add synchronisation. */
-export const SHARD_MIN_PAIRS = 1 << 18;
 
 export interface RunRequest {
   config: AppConfig;
@@ -69,61 +50,27 @@ export interface RunOutcome {
   resumedFrom: number | null;
 }
 
-/** What a run needs of an engine: both core's `Simulation` and the sharded engine provide it. */
-interface RunEngine extends SteppedModel {
-  readonly params: NetworkParams;
-  readonly initialParams: NetworkParams;
-  testOutputs(): Float64Array | Promise<Float64Array>;
-}
-
-/**
- * Which engine a run gets: sharded only when it has threads, runs full-batch GD or finite-data
- * minibatch SGD on wasm, and a step (n or B samples × m neurons) is big enough.
- */
-export function usesShardedEngine(config: AppConfig, data: DataSplit, threads: number): boolean {
-  const { train } = config;
-  const core = resolveSimulationConfig(coreConfigOf(config));
-  const finiteSgd = usesFiniteBatches(core, data);
-  const n = finiteSgd ? Math.min(data.train.n, train.batchSize ?? data.train.n) : data.train.n;
-  return threads > 1 && (train.integrator === 'gd' || finiteSgd) && (train.backend === 'auto' || train.backend === 'wasm') && n * config.model.width >= SHARD_MIN_PAIRS;
-}
-
 export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   const { config, dir } = request;
   const started = performance.now();
   const versions = packageVersions();
   // Nothing is written before this check: a directory holding another run (or any run, without resume) is left as it is.
   assertRunMatches(dir, config, request.resume === true);
-  let coreConfig = resolveSimulationConfig(coreConfigOf(config));
   const info: RunInfo = { config, fingerprint: configFingerprint(config), seed: config.seed, status: 'running', error: null, backend: null, precision: config.train.precision, versions, timings: {} };
   writeRunInfo(dir, info);
   let writer: TrajectoryWriter | null = null;
-  let engine: RunEngine | null = null;
-  let sharded: ShardedSimulation | null = null;
+  let engine: Engine | null = null;
   try {
     const data = await loadDataset(dataSpecOf(config), config.data.seed);
-    // train.epochs becomes train.steps once the training set's size is known; a loss that does not fit the data stops here.
-    coreConfig = resolveRunLength(coreConfig, data);
-    const outputs = outputsFor(coreConfig, data);
     const checkpoint: StoredCheckpoint | null = request.resume ? readCheckpoint(dir) : null;
     const resumeOptions = checkpoint ? { initialParams: checkpoint.initialParams, params: checkpoint.params, startStep: checkpoint.step } : {};
-    const threads = request.threads ?? 1;
-    let backend: string;
-    if (usesShardedEngine(config, data, threads)) {
-      sharded = await ShardedSimulation.create(coreConfig, data, { workers: threads, ...resumeOptions });
-      engine = sharded;
-      const b = sharded.backendInfo;
-      backend = `${b.backend}/${b.precision}, ${b.workers} threads (sharded, block ${b.blockSize})`;
-    } else {
-      const kernel = await prepareKernel(coreConfig, kernelShapeOf(coreConfig, data));
-      const sim = new Simulation(coreConfig, data, { kernel, ...resumeOptions });
-      engine = sim;
-      const b = sim.backendInfo;
-      backend = `${b.backend}/${b.precision}${b.tensorBackend ? ` (${b.tensorBackend})` : ''}, 1 thread`;
-    }
+    // The one rule for which engine runs (core's single thread, or sharded): @mflab/parallel's createEngine.
+    engine = await createEngine(simulationConfigOf(config), data, { threads: request.threads ?? 1, ...resumeOptions });
+    const outputs = engine.outputs;
+    const backend = describeBackend(engine.backendInfo);
     info.backend = backend;
     writeRunInfo(dir, info);
-    const D = engine.params.D;
+    const D = engine.D;
     writer = TrajectoryWriter.open({
       dir,
       observables: METRIC_COLUMNS,
@@ -135,7 +82,8 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
       resumeFrom: checkpoint,
     });
     const resumeStep = checkpoint?.step ?? -1;
-    const total = coreConfig.train.steps;
+    // The engine's config has train.epochs resolved into train.steps on the data.
+    const total = engine.config.train.steps;
     const every = config.log.checkpointEvery;
     let nextCheckpoint = every > 0 ? (Math.floor(Math.max(resumeStep, 0) / every) + 1) * every : Infinity;
     let tooLarge: string | null = null;
@@ -195,7 +143,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
     writeRunInfo(dir, info);
     throw error instanceof InvalidInputError ? error : new Error(message);
   } finally {
-    await sharded?.dispose();
+    await engine?.dispose();
   }
 }
 

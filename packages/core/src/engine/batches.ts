@@ -70,3 +70,36 @@ export class EpochBatches {
     this.epoch = epoch;
   }
 }
+
+/**
+ * Copies rows order[offset + i] (i0 ≤ i < i1) of a strided source matrix into rows i of a
+ * strided destination, `width` values each — the batch gathering of finite-data SGD, written
+ * once for every layout: the single-thread engine's sample-major float64 x̃ (sampleStride D,
+ * featureStride 1), the shard workers' sample-minor rows in the run's precision (sampleStride 1,
+ * featureStride nPad), labels (width 1) and f_{w(0)} (width k).
+ *
+ * @example
+ * // x̃ of a batch of B rows, sample-major, D values per row:
+ * gatherRows(order, offset, 0, B, D, train.x, 0, D, 1, batch.x, 0, D, 1);
+ */
+export function gatherRows(
+  order: Int32Array,
+  offset: number,
+  i0: number,
+  i1: number,
+  width: number,
+  src: Float32Array | Float64Array,
+  srcBase: number,
+  srcSampleStride: number,
+  srcFeatureStride: number,
+  dst: Float32Array | Float64Array,
+  dstBase: number,
+  dstSampleStride: number,
+  dstFeatureStride: number,
+): void {
+  for (let i = i0; i < i1; i++) {
+    const from = srcBase + order[offset + i] * srcSampleStride;
+    const to = dstBase + i * dstSampleStride;
+    for (let q = 0; q < width; q++) dst[to + q * dstFeatureStride] = src[from + q * srcFeatureStride];
+  }
+}

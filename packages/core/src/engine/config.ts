@@ -1,7 +1,7 @@
 import { InvalidInputError, requireFinite, requireInteger, requireOneOf, requirePositive } from '../errors.js';
 import { checkSeed } from '../random/index.js';
 import { resolveModelSpec, type ModelSpec, type ModelSpecInput } from '../model/spec.js';
-import { LOSSES, type BackendName, type DataSplit, type IntegratorName, type LossName, type Precision } from '../types.js';
+import { BACKENDS, INTEGRATORS, LOSSES, PRECISIONS, SCHEDULES, type BackendName, type DataSplit, type IntegratorName, type LossName, type LrSchedule, type Precision } from '../types.js';
 
 /** `train` keys of ARCHITECTURE.md §6. */
 export interface TrainSpec {
@@ -56,7 +56,7 @@ export interface SimulationConfigInput {
   log?: { every?: number; particles?: Partial<LogSpec['particles']>; ntk?: Partial<LogSpec['ntk']> };
 }
 
-export type LrSchedule = 'constant' | 'cosine';
+export type { LrSchedule };
 
 export const DEFAULT_TRAIN: Readonly<TrainSpec> = {
   steps: 1000,
@@ -97,12 +97,12 @@ export function resolveSimulationConfig(input: SimulationConfigInput = {}): Simu
     steps: requireInteger('train.steps', t.steps, 0),
     lr: requirePositive('train.lr', t.lr),
     weightDecay: requireFinite('train.weightDecay', t.weightDecay, 0),
-    integrator: requireOneOf('train.integrator', t.integrator, ['gd', 'sgd'] as const),
+    integrator: requireOneOf('train.integrator', t.integrator, INTEGRATORS),
     batchSize: t.batchSize === null ? null : requireInteger('train.batchSize', t.batchSize, 1),
     epochs: t.epochs === null ? null : requireInteger('train.epochs', t.epochs, 1),
-    schedule: requireOneOf('train.schedule', t.schedule, ['constant', 'cosine'] as const),
-    precision: requireOneOf('train.precision', t.precision, ['f32', 'f64'] as const),
-    backend: requireOneOf('train.backend', t.backend, ['auto', 'wasm', 'tfjs', 'reference'] as const),
+    schedule: requireOneOf('train.schedule', t.schedule, SCHEDULES),
+    precision: requireOneOf('train.precision', t.precision, PRECISIONS),
+    backend: requireOneOf('train.backend', t.backend, BACKENDS),
   };
   if (train.epochs !== null && train.integrator !== 'sgd') {
     throw new InvalidInputError('train.epochs', 'epochs are passes of minibatch SGD over the training set; set train.integrator: sgd, or use train.steps with gd');
@@ -131,7 +131,7 @@ export function resolveSimulationConfig(input: SimulationConfigInput = {}): Simu
 }
 
 /** Whether SGD runs over the finite training set (epochs of shuffled batches) rather than fresh population samples. */
-export function usesFiniteBatches(config: SimulationConfig, data: DataSplit): boolean {
+export function usesFiniteBatches(config: Pick<SimulationConfig, 'train'>, data: { readonly sampler?: unknown }): boolean {
   return config.train.integrator === 'sgd' && (config.train.epochs !== null || !data.sampler);
 }
 

@@ -14,10 +14,28 @@ export {
   type SimulationConfigInput,
   type TrainSpec,
 } from './config.js';
-export { EpochBatches } from './batches.js';
-export type { StepKernel, UpdateCoefficients } from './kernel.js';
+export { EpochBatches, gatherRows } from './batches.js';
+export type { InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
+export { StepPlan, updateCoefficients, type StepCoefficients, type StepPlanData } from './step-plan.js';
+export { EngineBase, describeBackend, outputsFor, predictOn, type BackendInfo, type Engine, type EngineStart, type MaybePromise } from './engine.js';
+export {
+  getEngine,
+  getKernel,
+  kernelsOfModel,
+  modelFamilyOf,
+  registerEngine,
+  registerKernel,
+  resolveKernel,
+  type DataShape,
+  type EngineKind,
+  type EngineOptions,
+  type EngineRegistration,
+  type KernelBackend,
+  type KernelRegistration,
+  type KernelShape,
+} from './registry.js';
 export { ReferenceKernel } from './reference-kernel.js';
-export { TfjsKernel, tfjsStepIsFaster, type KernelShape, type TfjsKernelOptions } from './tfjs-kernel.js';
+export { TfjsKernel, tfjsStepIsFaster, type TfjsKernelOptions } from './tfjs-kernel.js';
 export {
   OBSERVABLE_COLUMNS,
   classFitStats,
@@ -43,7 +61,7 @@ export {
   type SharedWasmMemory,
   type WasmKernelExports,
 } from './wasm-module.js';
-export { WasmKernel, sampleStride } from './wasm-kernel.js';
+export { WasmKernel, sampleStride, writeSampleMinor } from './wasm-kernel.js';
 export { empiricalTangentKernel, relativeFrobeniusDistance } from './tangent-kernel.js';
-export { Simulation, kernelShapeOf, outputsFor, predictOn, prepareKernel, selectKernel, type BackendInfo, type SimulationOptions } from './simulation.js';
+export { Simulation, kernelShapeOf, prepareKernel, selectKernel, type SimulationOptions } from './simulation.js';
 export { runSimulation, runSimulationAsync, type AsyncRunCallbacks, type RunCallbacks, type RunResult, type RunStatus, type SteppedModel } from './run.js';

@@ -1,20 +1,7 @@
 import type { AugmentedInputs } from '../model/inputs.js';
 import type { NetworkParams } from '../model/params.js';
 import type { Precision } from '../types.js';
-
-/**
- * The coefficients of one GD update (eq. 3 of ARCHITECTURE.md):
- * w_j ← (1 − η λ) w_j − η · drive · g_j, with drive = κγs and
- * g_j = (Σ_i r_i σ(a_j·x̃_i),  b_j Σ_i r_i 1[a_j·x̃_i > 0] x̃_i).
- */
-export interface UpdateCoefficients {
-  /** η */
-  readonly lr: number;
-  /** κγs */
-  readonly drive: number;
-  /** λ (γρ = 1 in every parameterization, so the decay is λ per unit of time) */
-  readonly decay: number;
-}
+import type { StepCoefficients } from './step-plan.js';
 
 /** A parameter set living in a kernel's own storage (wasm memory, tensors, or the host arrays). */
 export interface ParamsHandle {
@@ -55,11 +42,12 @@ export interface StepKernel {
   partialOutputs(params: ParamsHandle, inputs: InputsHandle, j0: number, j1: number, out: Float64Array): void;
   /**
    * Applies eq. (3) to neurons j0 ≤ j < j1 given residuals r (n × k, sample-major:
-   * r[i·k + c] = ∂ℓ/∂f_c(x_i) / n). With k outputs the velocities are
+   * r[i·k + c] = ∂ℓ/∂f_c(x_i) / n) and the update's coefficients (step-plan.ts):
+   * w_j ← coef.shrink · w_j − coef.step · g_j. With k outputs the velocities are
    * v_b(j) = −κγs Σ_i r_i σ(a_j·x̃_i) − λ b_j ∈ R^k and
    * v_a(j) = −κγs Σ_i ⟨b_j, r_i⟩ 1[a_j·x̃_i > 0] x̃_i − λ a_j.
    * k = 1 must take the scalar path (b_j factored out of the a-sum) so that it is bitwise
    * what it was before vector outputs existed.
    */
-  update(params: ParamsHandle, inputs: InputsHandle, r: Float64Array, coef: UpdateCoefficients, j0: number, j1: number): void;
+  update(params: ParamsHandle, inputs: InputsHandle, r: Float64Array, coef: Readonly<StepCoefficients>, j0: number, j1: number): void;
 }

@@ -1,7 +1,8 @@
 import type { AugmentedInputs } from '../model/inputs.js';
 import type { NetworkParams } from '../model/params.js';
 import { copyParams, outputCount } from '../model/params.js';
-import type { InputsHandle, ParamsHandle, StepKernel, UpdateCoefficients } from './kernel.js';
+import type { InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
+import type { StepCoefficients } from './step-plan.js';
 
 /**
  * The reference step: plain TypeScript, float64, one neuron at a time. It is the ground truth
@@ -52,7 +53,7 @@ export class ReferenceKernel implements StepKernel {
     }
   }
 
-  update(handle: ParamsHandle, inputsHandle: InputsHandle, r: Float64Array, coef: UpdateCoefficients, j0: number, j1: number): void {
+  update(handle: ParamsHandle, inputsHandle: InputsHandle, r: Float64Array, coef: Readonly<StepCoefficients>, j0: number, j1: number): void {
     const k = outputCount(handle);
     if (k !== 1) {
       this.updateVector(handle as NetworkParams, inputsHandle as AugmentedInputs, k, r, coef, j0, j1);
@@ -62,8 +63,7 @@ export class ReferenceKernel implements StepKernel {
     const { n, x } = inputsHandle as AugmentedInputs;
     if (this.gradA.length < D) this.gradA = new Float64Array(D);
     const gradA = this.gradA;
-    const step = coef.lr * coef.drive;
-    const shrink = 1 - coef.lr * coef.decay;
+    const { step, shrink } = coef;
     for (let j = j0; j < j1; j++) {
       const aOff = j * D;
       gradA.fill(0, 0, D);
@@ -106,14 +106,13 @@ export class ReferenceKernel implements StepKernel {
    * k outputs (the velocities of StepKernel.update): the a-gradient of neuron j weighs sample i
    * by ⟨b_j, r_i⟩, computed once per (i, j), so a step costs O(n·m·(D + k)) rather than O(n·m·D·k).
    */
-  private updateVector(params: NetworkParams, inputs: AugmentedInputs, k: number, r: Float64Array, coef: UpdateCoefficients, j0: number, j1: number): void {
+  private updateVector(params: NetworkParams, inputs: AugmentedInputs, k: number, r: Float64Array, coef: Readonly<StepCoefficients>, j0: number, j1: number): void {
     const { a, b, D } = params;
     const { n, x } = inputs;
     if (this.gradA.length < D) this.gradA = new Float64Array(D);
     if (this.gradB.length < k) this.gradB = new Float64Array(k);
     const { gradA, gradB } = this;
-    const step = coef.lr * coef.drive;
-    const shrink = 1 - coef.lr * coef.decay;
+    const { step, shrink } = coef;
     for (let j = j0; j < j1; j++) {
       const aOff = j * D;
       const bOff = j * k;

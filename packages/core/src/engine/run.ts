@@ -1,5 +1,6 @@
 import type { SimulationConfig } from './config.js';
 import type { ObservableRow, ParticleSnapshot } from './observables.js';
+import type { Engine } from './engine.js';
 import type { Simulation } from './simulation.js';
 
 export interface RunCallbacks {
@@ -18,17 +19,8 @@ export interface AsyncRunCallbacks {
   shouldStop?(): boolean;
 }
 
-/**
- * What a run drives: core's `Simulation`, or any engine with the same surface whose calls may
- * be asynchronous (the sharded engine of @mflab/parallel).
- */
-export interface SteppedModel {
-  readonly config: SimulationConfig;
-  readonly currentStep: number;
-  step(count: number): void | Promise<void>;
-  observe(options: { ntk?: boolean }): ObservableRow | Promise<ObservableRow>;
-  particles(): ParticleSnapshot | Promise<ParticleSnapshot>;
-}
+/** What a run drives: any {@link Engine} (core's `Simulation`, the sharded engine of @mflab/parallel). */
+export type SteppedModel = Pick<Engine, 'config' | 'currentStep' | 'step' | 'observe' | 'particles'>;
 
 export type RunStatus = 'done' | 'diverged' | 'stopped';
 
@@ -81,56 +73,86 @@ const diverged = (step: number, last: ObservableRow): RunResult => ({
   reason: `objective became ${last.objective} at step ${last.step}`,
 });
 
+/** What the run loop asks its driver to do (the driver answers synchronously or asynchronously). */
+type RunRequest =
+  | { readonly kind: 'observe'; readonly ntk: boolean; readonly particles: boolean }
+  | { readonly kind: 'step'; readonly count: number };
+
 /**
- * Runs a simulation to `config.train.steps`, logging on the schedule of `config.log`: rows every
- * `log.every` steps plus the first and last, particles every `log.particles.every`, the NTK
- * drift every `log.ntk.every`. Between log points the simulation steps in one call, so logging
- * costs nothing per step. A non-finite objective marks the run diverged and stops it.
+ * The run loop, written once: log on the schedule of `config.log`, step straight to the next log
+ * point, stop on a non-finite objective or when asked. It yields requests; the sync and async
+ * drivers below perform them (and call the callbacks), so both run exactly the same schedule.
  */
-export function runSimulation(sim: Simulation, callbacks: RunCallbacks = {}): RunResult {
-  const schedule = new LogSchedule(sim.config);
-  const total = sim.config.train.steps;
-  const emit = (): ObservableRow => {
-    const step = sim.currentStep;
-    const row = sim.observe({ ntk: schedule.wantsNtk(step) });
-    callbacks.onMetrics?.(row);
-    if (schedule.wantsParticles(step)) callbacks.onParticles?.(sim.particles());
-    return row;
-  };
-  let last = emit();
-  while (sim.currentStep < total) {
-    if (!Number.isFinite(last.objective)) return diverged(sim.currentStep, last);
-    if (callbacks.shouldStop?.()) return { status: 'stopped', step: sim.currentStep, last };
-    sim.step(schedule.next(sim.currentStep) - sim.currentStep);
-    last = emit();
+function* runLoop(model: SteppedModel, shouldStop: (() => boolean) | undefined): Generator<RunRequest, RunResult, ObservableRow | undefined> {
+  const schedule = new LogSchedule(model.config);
+  const total = model.config.train.steps;
+  const observe = (): RunRequest => ({ kind: 'observe', ntk: schedule.wantsNtk(model.currentStep), particles: schedule.wantsParticles(model.currentStep) });
+  let last = (yield observe()) as ObservableRow;
+  while (model.currentStep < total) {
+    if (!Number.isFinite(last.objective)) return diverged(model.currentStep, last);
+    if (shouldStop?.()) return { status: 'stopped', step: model.currentStep, last };
+    yield { kind: 'step', count: schedule.next(model.currentStep) - model.currentStep };
+    last = (yield observe()) as ObservableRow;
   }
-  if (!Number.isFinite(last.objective)) return diverged(sim.currentStep, last);
-  return { status: 'done', step: sim.currentStep, last };
+  if (!Number.isFinite(last.objective)) return diverged(model.currentStep, last);
+  return { status: 'done', step: model.currentStep, last };
 }
 
-/** {@link runSimulation} for an engine (and callbacks) that may be asynchronous: the same schedule, the same rows. */
-export async function runSimulationAsync(sim: SteppedModel, callbacks: AsyncRunCallbacks = {}): Promise<RunResult> {
-  const schedule = new LogSchedule(sim.config);
-  const total = sim.config.train.steps;
-  const emit = async (): Promise<ObservableRow> => {
-    const step = sim.currentStep;
-    const row = await sim.observe({ ntk: schedule.wantsNtk(step) });
-    await callbacks.onMetrics?.(row);
-    if (schedule.wantsParticles(step)) await callbacks.onParticles?.(await sim.particles());
-    return row;
-  };
-  let last = await emit();
-  let turn = performance.now();
-  while (sim.currentStep < total) {
-    if (performance.now() - turn > EVENT_LOOP_TURN_MS) {
-      await nextTurn();
-      turn = performance.now();
+/**
+ * Runs a single-thread engine to `config.train.steps`, logging on the schedule of `config.log`:
+ * rows every `log.every` steps plus the first and last, particles every `log.particles.every`,
+ * the NTK drift every `log.ntk.every`. Between log points the engine steps in one call, so
+ * logging costs nothing per step. A non-finite objective marks the run diverged and stops it.
+ *
+ * @example
+ * const sim = Simulation.create({ model: { width: 256 }, train: { steps: 200 } }, data);
+ * const { status, last } = runSimulation(sim, { onMetrics: (row) => console.log(row.step, row.risk_train) });
+ */
+export function runSimulation(sim: Simulation, callbacks: RunCallbacks = {}): RunResult {
+  const loop = runLoop(sim, callbacks.shouldStop);
+  let request = loop.next();
+  while (!request.done) {
+    const r = request.value;
+    if (r.kind === 'step') {
+      sim.step(r.count);
+      request = loop.next();
+    } else {
+      const row = sim.observe({ ntk: r.ntk });
+      callbacks.onMetrics?.(row);
+      if (r.particles) callbacks.onParticles?.(sim.particles());
+      request = loop.next(row);
     }
-    if (!Number.isFinite(last.objective)) return diverged(sim.currentStep, last);
-    if (callbacks.shouldStop?.()) return { status: 'stopped', step: sim.currentStep, last };
-    await sim.step(schedule.next(sim.currentStep) - sim.currentStep);
-    last = await emit();
   }
-  if (!Number.isFinite(last.objective)) return diverged(sim.currentStep, last);
-  return { status: 'done', step: sim.currentStep, last };
+  return request.value;
+}
+
+/**
+ * {@link runSimulation} for any engine (and callbacks) that may be asynchronous: the same loop,
+ * the same rows; the event loop gets a turn every {@link EVENT_LOOP_TURN_MS} ms.
+ *
+ * @example
+ * const engine = await createEngine(config, data, { threads: 4 }); // @mflab/parallel
+ * const result = await runSimulationAsync(engine, { onMetrics: (row) => writer.logMetrics(row.step, row.time, row) });
+ */
+export async function runSimulationAsync(sim: SteppedModel, callbacks: AsyncRunCallbacks = {}): Promise<RunResult> {
+  const loop = runLoop(sim, callbacks.shouldStop);
+  let request = loop.next();
+  let turn = performance.now();
+  while (!request.done) {
+    const r = request.value;
+    if (r.kind === 'step') {
+      if (performance.now() - turn > EVENT_LOOP_TURN_MS) {
+        await nextTurn();
+        turn = performance.now();
+      }
+      await sim.step(r.count);
+      request = loop.next();
+    } else {
+      const row = await sim.observe({ ntk: r.ntk });
+      await callbacks.onMetrics?.(row);
+      if (r.particles) await callbacks.onParticles?.(await sim.particles());
+      request = loop.next(row);
+    }
+  }
+  return request.value;
 }

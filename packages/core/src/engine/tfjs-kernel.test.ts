@@ -17,7 +17,8 @@ import { expectFieldError } from '../testing/expect-field.js';
 import { fixedSampler, randomSplit, relativeError } from '../testing/fixtures.js';
 import type { LossName, Parameterization } from '../types.js';
 import { resolveSimulationConfig, type SimulationConfigInput } from './config.js';
-import type { StepKernel, UpdateCoefficients } from './kernel.js';
+import type { StepKernel } from './kernel.js';
+import { updateCoefficients, type StepCoefficients } from './step-plan.js';
 import { ReferenceKernel } from './reference-kernel.js';
 import { Simulation, prepareKernel, selectKernel } from './simulation.js';
 import { TfjsKernel, tfjsStepIsFaster, type TfjsKernelOptions } from './tfjs-kernel.js';
@@ -154,7 +155,7 @@ describe('TfjsKernel (float32) agrees with the float64 reference over 50 steps',
     it('update of neurons [j0, j1) matches the reference there and leaves the others exactly as they were', () => {
       const { kernel, params, handle, x } = setup();
       const r = new Float64Array(n).map((_, i) => Math.sin(i + 1) / n);
-      const coef = { lr: 0.3, drive: 1.7, decay: 0.05 };
+      const coef = updateCoefficients(0.3, 1.7, 0.05);
       kernel.update(handle, x, r, coef, 9, 37);
       const got = cloneParams(params);
       kernel.downloadParams(handle, got);
@@ -223,20 +224,20 @@ interface VectorCase {
   k: number;
   /** The output scale s of eq. (1) (1/m mean-field, 1/√m ntk). */
   s: number;
-  coef: UpdateCoefficients;
+  coef: StepCoefficients;
   kernel?: TfjsKernelOptions;
 }
 
 // n, m not multiples of the blocks; D = 1 and D = 785; one case cut into many row and neuron chunks.
 const vectorCases: VectorCase[] = [
-  { n: 37, D: 3, m: 13, k: 2, s: 1 / 13, coef: { lr: 0.5, drive: 1, decay: 0.01 } },
-  { n: 64, D: 4, m: 263, k: 10, s: 1 / Math.sqrt(263), coef: { lr: 0.2, drive: 1 / Math.sqrt(263), decay: 0.01 }, kernel: { blockSize: 256 } },
-  { n: 5, D: 1, m: 30, k: 2, s: 0.1, coef: { lr: 0.4, drive: 1.3, decay: 0.05 }, kernel: { blockSize: 7 } },
-  { n: 9, D: 1, m: 41, k: 10, s: 1 / 41, coef: { lr: 0.7, drive: 0.9, decay: 0.02 }, kernel: { blockSize: 16 } },
-  { n: 21, D: 785, m: 9, k: 10, s: 1 / Math.sqrt(9), coef: { lr: 0.002, drive: 1 / 3, decay: 0.01 } },
-  { n: 13, D: 785, m: 70, k: 2, s: 1 / 70, coef: { lr: 0.05, drive: 1.5, decay: 0.03 }, kernel: { blockSize: 32 } },
-  { n: 130, D: 6, m: 515, k: 10, s: 1 / 515, coef: { lr: 1, drive: 1, decay: 0.01 }, kernel: { blockSize: 64 } },
-  { n: 101, D: 7, m: 75, k: 10, s: 1 / 75, coef: { lr: 0.5, drive: 1, decay: 0.01 }, kernel: { blockSize: 5, neuronChunk: 16, chunkElements: 16 * 9 } },
+  { n: 37, D: 3, m: 13, k: 2, s: 1 / 13, coef: updateCoefficients(0.5, 1, 0.01) },
+  { n: 64, D: 4, m: 263, k: 10, s: 1 / Math.sqrt(263), coef: updateCoefficients(0.2, 1 / Math.sqrt(263), 0.01), kernel: { blockSize: 256 } },
+  { n: 5, D: 1, m: 30, k: 2, s: 0.1, coef: updateCoefficients(0.4, 1.3, 0.05), kernel: { blockSize: 7 } },
+  { n: 9, D: 1, m: 41, k: 10, s: 1 / 41, coef: updateCoefficients(0.7, 0.9, 0.02), kernel: { blockSize: 16 } },
+  { n: 21, D: 785, m: 9, k: 10, s: 1 / Math.sqrt(9), coef: updateCoefficients(0.002, 1 / 3, 0.01) },
+  { n: 13, D: 785, m: 70, k: 2, s: 1 / 70, coef: updateCoefficients(0.05, 1.5, 0.03), kernel: { blockSize: 32 } },
+  { n: 130, D: 6, m: 515, k: 10, s: 1 / 515, coef: updateCoefficients(1, 1, 0.01), kernel: { blockSize: 64 } },
+  { n: 101, D: 7, m: 75, k: 10, s: 1 / 75, coef: updateCoefficients(0.5, 1, 0.01), kernel: { blockSize: 5, neuronChunk: 16, chunkElements: 16 * 9 } },
 ];
 
 /** Seeded inputs x̃ (n×D), targets (n×k) and float32-representable parameters (m neurons, k outputs). */
@@ -289,7 +290,7 @@ describe('TfjsKernel with k outputs (float32) agrees with the float64 reference 
 
   for (const c of vectorCases) {
     const options = c.kernel ? ` ${JSON.stringify(c.kernel)}` : '';
-    it(`n=${c.n} D=${c.D} m=${c.m} k=${c.k} lr=${c.coef.lr} drive=${c.coef.drive.toPrecision(3)} decay=${c.coef.decay}${options}`, () => {
+    it(`n=${c.n} D=${c.D} m=${c.m} k=${c.k} lr=${c.coef.lr} step=${c.coef.step.toPrecision(3)} shrink=${c.coef.shrink}${options}`, () => {
       const { inputs, y, params } = vectorProblem(c.n, c.D, c.m, c.k, c.n + c.m);
       const ref = vectorTrajectory(new ReferenceKernel(), params, inputs, y, c, 30);
       const kernel = new TfjsKernel(c.kernel);
@@ -351,7 +352,7 @@ describe('TfjsKernel with k outputs (float32) agrees with the float64 reference 
     it('update of neurons [j0, j1) matches the reference there and leaves the others exactly as they were', () => {
       const { kernel, params, handle, x } = setup();
       const r = new Float64Array(n * k).map((_, t) => Math.sin(t + 1) / n);
-      const coef = { lr: 0.3, drive: 1.7, decay: 0.05 };
+      const coef = updateCoefficients(0.3, 1.7, 0.05);
       kernel.update(handle, x, r, coef, 9, 37);
       const got = cloneParams(params);
       kernel.downloadParams(handle, got);
@@ -371,7 +372,7 @@ describe('TfjsKernel with k outputs (float32) agrees with the float64 reference 
     it('with no samples, an update is weight decay alone', () => {
       const { kernel, params, handle } = setup();
       const empty = kernel.uploadInputs({ n: 0, D, x: new Float64Array(0) });
-      kernel.update(handle, empty, new Float64Array(0), { lr: 0.5, drive: 2, decay: 0.1 }, 0, m);
+      kernel.update(handle, empty, new Float64Array(0), updateCoefficients(0.5, 2, 0.1), 0, m);
       const got = cloneParams(params);
       kernel.downloadParams(handle, got);
       expect(relativeError(got.a, params.a.map((v) => 0.95 * v))).toBeLessThan(1e-7);
@@ -394,7 +395,7 @@ describe('TfjsKernel with k outputs (float32) agrees with the float64 reference 
     const sgd = kernel.uploadInputs(batch);
     const out = new Float64Array(n * k);
     const r = new Float64Array(n * k);
-    const coef = { lr: 0.5, drive: 1, decay: 0.01 };
+    const coef = updateCoefficients(0.5, 1, 0.01);
     const step = () => {
       kernel.partialOutputs(handle, full, 0, m, out);
       for (let t = 0; t < r.length; t++) r[t] = (out[t] / m - y[t]) / n;

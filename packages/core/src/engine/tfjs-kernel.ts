@@ -28,7 +28,9 @@ import type { AugmentedInputs } from '../model/inputs.js';
 import { outputCount, type NetworkParams } from '../model/params.js';
 import { loadedTensorRuntime, type TensorBackendName, type TfNamespace } from '../tensor/backend.js';
 import { CHUNK_ELEMENTS, NEURON_CHUNK, Staging, rowsToF32, rowsToF32Transposed, vectorToF32 } from '../tensor/chunks.js';
-import type { InputsHandle, ParamsHandle, StepKernel, UpdateCoefficients } from './kernel.js';
+import type { InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
+import type { KernelShape } from './registry.js';
+import type { StepCoefficients } from './step-plan.js';
 
 interface TfjsParams extends ParamsHandle {
   /** m×D, neuron-major (replaced by every update). */
@@ -64,12 +66,7 @@ export interface TfjsKernelOptions {
   readonly chunkElements?: number;
 }
 
-/** The shape of one GD step: n samples, input dimension D (with the bias coordinate), m neurons. */
-export interface KernelShape {
-  readonly n: number;
-  readonly D: number;
-  readonly m: number;
-}
+export type { KernelShape };
 
 /**
  * Whether the float32 GD step is faster on this kernel than on the fused wasm kernel, for
@@ -211,14 +208,13 @@ export class TfjsKernel implements StepKernel {
     });
   }
 
-  update(params: ParamsHandle, inputs: InputsHandle, r: Float64Array, coef: UpdateCoefficients, j0: number, j1: number): void {
+  update(params: ParamsHandle, inputs: InputsHandle, r: Float64Array, coef: Readonly<StepCoefficients>, j0: number, j1: number): void {
     if (j1 <= j0) return;
     const p = params as TfjsParams;
     const x = inputs as TfjsInputs;
     const tf = this.tf;
     const k = p.k;
-    const step = coef.lr * coef.drive;
-    const shrink = 1 - coef.lr * coef.decay;
+    const { step, shrink } = coef;
     const { a, b } = tf.tidy(() => {
       // The data term of one neuron chunk, summed over the input chunks (null without samples).
       const gradients = x.n === 0 ? null : k === 1 ? this.scalarGradients(x, r) : this.vectorGradients(x, r, k);

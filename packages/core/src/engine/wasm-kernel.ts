@@ -1,7 +1,9 @@
 import type { AugmentedInputs } from '../model/inputs.js';
 import type { NetworkParams } from '../model/params.js';
 import { outputCount } from '../model/params.js';
-import type { InputsHandle, ParamsHandle, StepKernel, UpdateCoefficients } from './kernel.js';
+import type { Precision } from '../types.js';
+import type { InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
+import type { StepCoefficients } from './step-plan.js';
 import { instantiateWasmKernels, type WasmKernelExports } from './wasm-module.js';
 
 interface WasmParams extends ParamsHandle {
@@ -37,6 +39,20 @@ export function sampleStride(n: number, bytesPerValue: number): number {
 }
 
 /**
+ * x̃ as the wasm kernels read it: sample-major n × D float64 transposed into D rows of `nPad`
+ * values (sample-minor, the SIMD axis), rounded to the heap's precision, from index `base` of
+ * `heap`; the padding is left as it is (zeros). The single-thread kernel and the sharded
+ * engine's shared memory both load inputs through it.
+ *
+ * @example
+ * writeSampleMinor({ n: 2, D: 2, x: Float64Array.of(1, 2, 3, 4) }, heap, 0, 4); // heap[0..8) = 1 3 0 0 2 4 0 0
+ */
+export function writeSampleMinor(inputs: AugmentedInputs, heap: Float32Array | Float64Array, base: number, nPad: number): void {
+  const { n, D, x } = inputs;
+  for (let q = 0; q < D; q++) for (let i = 0; i < n; i++) heap[base + q * nPad + i] = x[i * D + q];
+}
+
+/**
  * The fused SIMD kernels of `wasm/kernels.ts` behind the StepKernel interface, in float32
  * (4 lanes) or float64 (2 lanes). Each kernel owns one wasm instance and lays out its buffers
  * with a bump allocator in the instance's linear memory; nothing is freed before the kernel
@@ -44,7 +60,7 @@ export function sampleStride(n: number, bytesPerValue: number): number {
  */
 export class WasmKernel implements StepKernel {
   readonly backend = 'wasm' as const;
-  readonly precision: 'f32' | 'f64';
+  readonly precision: Precision;
   /** Neurons per block: partial outputs are summed in this precision within a block, in float64 across blocks. */
   readonly blockSize: number;
   private readonly wasm: WasmKernelExports;
@@ -67,7 +83,7 @@ export class WasmKernel implements StepKernel {
   /** Two float64: the update's step and shrink coefficients. */
   private readonly coefPtr: number;
 
-  constructor(precision: 'f32' | 'f64', options: { blockSize?: number } = {}) {
+  constructor(precision: Precision, options: { blockSize?: number } = {}) {
     this.precision = precision;
     this.blockSize = options.blockSize ?? 256;
     this.bytesPerValue = precision === 'f32' ? 4 : 8;
@@ -152,8 +168,7 @@ export class WasmKernel implements StepKernel {
 
   refreshInputs(handle: InputsHandle, inputs: AugmentedInputs): void {
     const h = handle as WasmInputs;
-    // Transpose sample-major x̃ (n × D) into sample-minor rows (D × nPad); padding stays 0.
-    for (let k = 0; k < h.D; k++) this.writeValues(h.x + k * h.nPad * this.bytesPerValue, inputs.x, h.n, h.D, k);
+    writeSampleMinor(inputs, this.precision === 'f32' ? this.heapF32 : this.heapF64, h.x / this.bytesPerValue, h.nPad);
   }
 
   partialOutputs(params: ParamsHandle, inputs: InputsHandle, j0: number, j1: number, out: Float64Array): void {
@@ -172,7 +187,7 @@ export class WasmKernel implements StepKernel {
     for (let i = 0; i < x.n; i++) out[i] = heap[base + i];
   }
 
-  update(params: ParamsHandle, inputs: InputsHandle, r: Float64Array, coef: UpdateCoefficients, j0: number, j1: number): void {
+  update(params: ParamsHandle, inputs: InputsHandle, r: Float64Array, coef: Readonly<StepCoefficients>, j0: number, j1: number): void {
     const p = params as WasmParams;
     const x = inputs as WasmInputs;
     const k = outputCount(p);
@@ -185,8 +200,8 @@ export class WasmKernel implements StepKernel {
     const rBase = this.rPtr / this.bytesPerValue;
     heap.fill(0, rBase + x.n, rBase + x.nPad);
     const update = this.precision === 'f32' ? this.wasm.updateF32 : this.wasm.updateF64;
-    this.heapF64[this.coefPtr / 8] = coef.lr * coef.drive;
-    this.heapF64[this.coefPtr / 8 + 1] = 1 - coef.lr * coef.decay;
+    this.heapF64[this.coefPtr / 8] = coef.step;
+    this.heapF64[this.coefPtr / 8 + 1] = coef.shrink;
     update(x.n, x.nPad, x.D, x.x, p.a, p.b, this.rPtr, j0, j1, this.coefPtr, this.gaPtr, 0);
   }
 
@@ -201,7 +216,7 @@ export class WasmKernel implements StepKernel {
   }
 
   /** k ≥ 2: r (n × k, sample-major) transposed into k rows of nPad values of T, zero-padded. */
-  private updateVector(p: WasmParams, x: WasmInputs, k: number, r: Float64Array, coef: UpdateCoefficients, j0: number, j1: number): void {
+  private updateVector(p: WasmParams, x: WasmInputs, k: number, r: Float64Array, coef: Readonly<StepCoefficients>, j0: number, j1: number): void {
     const heap = this.precision === 'f32' ? this.heapF32 : this.heapF64;
     const rowBytes = x.nPad * this.bytesPerValue;
     for (let c = 0; c < k; c++) {
@@ -210,8 +225,8 @@ export class WasmKernel implements StepKernel {
       const base = row / this.bytesPerValue;
       heap.fill(0, base + x.n, base + x.nPad);
     }
-    this.heapF64[this.coefPtr / 8] = coef.lr * coef.drive;
-    this.heapF64[this.coefPtr / 8 + 1] = 1 - coef.lr * coef.decay;
+    this.heapF64[this.coefPtr / 8] = coef.step;
+    this.heapF64[this.coefPtr / 8 + 1] = coef.shrink;
     const update = this.precision === 'f32' ? this.wasm.updateVecF32 : this.wasm.updateVecF64;
     update(x.n, x.nPad, x.D, k, x.x, p.a, p.b, this.rPtr, j0, j1, this.coefPtr, this.gaPtr, this.gbPtr, 0);
   }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Precision } from '../types.js';
 
 // The few WebAssembly JS-API members used here, typed locally: TypeScript declares the
 // `WebAssembly` namespace only in the DOM lib, which a Node library should not pull in.
@@ -60,7 +61,7 @@ export interface PrecisionKernels {
   readonly applyGradientsVec: ApplyGradientsVec;
 }
 
-export function kernelsOf(exports: WasmKernelExports, precision: 'f32' | 'f64'): PrecisionKernels {
+export function kernelsOf(exports: WasmKernelExports, precision: Precision): PrecisionKernels {
   return precision === 'f32'
     ? {
         forward: exports.forwardF32,

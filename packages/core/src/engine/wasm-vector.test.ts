@@ -13,7 +13,8 @@ import type { NetworkParams } from '../model/params.js';
 import { CounterRng } from '../random/index.js';
 import { relativeError } from '../testing/fixtures.js';
 import type { Precision } from '../types.js';
-import type { StepKernel, UpdateCoefficients } from './kernel.js';
+import type { StepKernel } from './kernel.js';
+import { updateCoefficients, type StepCoefficients } from './step-plan.js';
 import { ReferenceKernel } from './reference-kernel.js';
 import { instantiateWasmKernels, kernelsOf } from './wasm-module.js';
 import { sampleStride, WasmKernel } from './wasm-kernel.js';
@@ -58,7 +59,7 @@ function train(kernel: StepKernel, pb: Problem, steps: number) {
   const k = pb.params.k ?? 1;
   const n = pb.inputs.n;
   const s = 1 / Math.sqrt(m);
-  const coef: UpdateCoefficients = { lr: 0.3, drive: s, decay: 0.01 };
+  const coef: StepCoefficients = updateCoefficients(0.3, s, 0.01);
   const ph = kernel.uploadParams(cloneParams(pb.params));
   const xh = kernel.uploadInputs(pb.inputs);
   const out = new Float64Array(n * k);

@@ -1,2 +1,2 @@
 export { ShardedSimulation, type ShardedBackendInfo, type ShardedSimulationOptions } from './sharded-simulation.js';
-export type { ShardLayout, ShardWorkerApi, StepConstants } from './protocol.js';
+export type { ShardLayout, ShardWorkerApi } from './protocol.js';

@@ -5,7 +5,7 @@
  * move in lockstep through Atomics barriers on a small shared control buffer — so `step(k)`
  * costs one round trip per call, not per step.
  */
-import type { LossName, LrSchedule, Precision, SharedWasmMemory } from '@mflab/core';
+import type { Precision, SharedWasmMemory, SimulationConfig } from '@mflab/core';
 
 /** One input set (x̃ stored D × nPad sample-minor, as the wasm kernels expect) and its f64 vectors. */
 export interface InputSetLayout {
@@ -80,30 +80,20 @@ export interface ShardLayout {
   readonly totalBytes: number;
 }
 
-/** The step's math constants (eq. 1–3). */
-export interface StepConstants {
-  readonly loss: LossName;
-  /** s of eq. (1). */
-  readonly s: number;
-  readonly lr: number;
-  /** κγs */
-  readonly drive: number;
-  readonly decay: number;
-  readonly centered: boolean;
-  /** η_t: with `cosine` it changes every step (core's stepSizeAt over `steps`). */
-  readonly schedule: LrSchedule;
-  readonly steps: number;
-  /** Finite-data SGD: the seed and size of the epochs' batches (core's EpochBatches), else null. */
-  readonly batches: { readonly seed: number; readonly nTrain: number; readonly batchSize: number } | null;
-}
-
 /** What `init` gives a worker. */
 export interface ShardSetup {
   readonly memory: SharedWasmMemory;
   /** Int32 control words: see CONTROL below. */
   readonly control: SharedArrayBuffer;
   readonly layout: ShardLayout;
-  readonly constants: StepConstants;
+  /**
+   * The run's resolved config (its run length resolved on the data): each worker builds core's
+   * StepPlan from it — the same coefficients and batches as the single-thread engine — and reads
+   * the loss, s and centering from it. Nothing of the step is restated here.
+   */
+  readonly config: SimulationConfig;
+  /** n, the training set's size (the epochs' batches of finite-data SGD). */
+  readonly nTrain: number;
   readonly workerIndex: number;
   readonly workerCount: number;
   /** Spin iterations before a barrier sleeps in Atomics.wait (0 when threads outnumber cores). */

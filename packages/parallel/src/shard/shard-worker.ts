@@ -18,12 +18,12 @@
  * writes only its own tiles, samples and neurons. Nothing is allocated per step.
  */
 import { parentPort } from 'node:worker_threads';
-import { EpochBatches, classLossGradient, instantiateSharedWasmKernels, kernelsOf, lossDerivative, stepSizeAt, type PrecisionKernels, type TrainSpec } from '@mflab/core';
+import { StepPlan, classLossGradient, gatherRows, instantiateSharedWasmKernels, kernelsOf, lossDerivative, scalingOf, type LossName, type PrecisionKernels } from '@mflab/core';
 import { Barrier } from './barrier.js';
 import { exposeOnPort } from './comlink-node.js';
 import { partRange, forwardTiles, gradientTiles } from './plan.js';
 import { SAMPLE_ALIGN } from './layout.js';
-import type { InputSetLayout, InputSetName, ParamsName, ShardLayout, ShardSetup, ShardWorkerApi, StepConstants, WorkerScratch } from './protocol.js';
+import type { InputSetLayout, InputSetName, ParamsName, ShardLayout, ShardSetup, ShardWorkerApi, WorkerScratch } from './protocol.js';
 
 interface SetPlan {
   readonly set: InputSetLayout;
@@ -35,21 +35,23 @@ interface SetPlan {
 
 class ShardWorker implements ShardWorkerApi {
   private layout!: ShardLayout;
-  private constants!: StepConstants;
+  /** The run's step pipeline (core's StepPlan over the same config: the same numbers as one thread). */
+  private plan!: StepPlan;
+  /** What the reduce phase needs of the config: the loss, s of eq. (1), centering. */
+  private loss!: LossName;
+  private s = 1;
+  private centered = false;
   private kernels!: PrecisionKernels;
   private scratch!: WorkerScratch;
   private barrier!: Barrier;
   private train!: SetPlan;
   private test: SetPlan | null = null;
-  /** Finite-data SGD: the batch's plan and the epochs' order, else null. */
+  /** Finite-data SGD: the batch's plan, else null. */
   private batch: SetPlan | null = null;
-  private batches: EpochBatches | null = null;
   /** The set the update runs on: the batch, else the training set. */
   private stepping!: SetPlan;
   /** One sample's k residuals (k > 1), before they are scattered into the k rows of r. */
   private sampleResidual = new Float64Array(0);
-  /** stepSizeAt's view of the schedule. */
-  private schedule!: Pick<TrainSpec, 'lr' | 'schedule' | 'steps'>;
   /** This worker's neurons in the update (or apply) phase. */
   private j0 = 0;
   private j1 = 0;
@@ -60,7 +62,11 @@ class ShardWorker implements ShardWorkerApi {
   init(setup: ShardSetup): void {
     const { layout, workerIndex: w, workerCount: W } = setup;
     this.layout = layout;
-    this.constants = setup.constants;
+    const { config } = setup;
+    this.plan = new StepPlan(config, { nTrain: setup.nTrain, finiteBatches: layout.batch !== null });
+    this.loss = config.loss;
+    this.s = scalingOf(config.model).s;
+    this.centered = config.model.centered;
     this.kernels = kernelsOf(instantiateSharedWasmKernels(setup.memory), layout.precision);
     this.scratch = layout.scratch[w];
     this.barrier = new Barrier(new Int32Array(setup.control), W, setup.spin);
@@ -72,24 +78,22 @@ class ShardWorker implements ShardWorkerApi {
     this.test = layout.test ? plan(layout.test) : null;
     this.batch = layout.batch ? plan(layout.batch) : null;
     this.stepping = this.batch ?? this.train;
-    const b = setup.constants.batches;
-    this.batches = b ? new EpochBatches(b.seed, b.nTrain, b.batchSize) : null;
     this.sampleResidual = new Float64Array(layout.k);
-    this.schedule = { lr: setup.constants.lr, schedule: setup.constants.schedule, steps: setup.constants.steps };
     // Neuron ranges on multiples of 4: the kernels' register tile (any split gives the same bits).
     [this.j0, this.j1] = partRange(layout.m, W, w, 4);
     if (layout.sampleBlocks > 0) this.gradTiles = gradientTiles(layout.m, layout.blockSize, layout.sampleBlocks, W, w);
     const buffer = setup.memory.buffer;
     this.f64 = new Float64Array(buffer);
     this.residualsT = layout.precision === 'f32' ? new Float32Array(buffer) : new Float64Array(buffer);
-    this.writeCoefficients(setup.constants.lr);
+    this.writeCoefficients(0);
   }
 
-  /** The update's (η_t κγs, 1 − η_t λ), read by the kernels from this worker's scratch. */
-  private writeCoefficients(lr: number): void {
+  /** Update t's (step, shrink) from the plan, where the kernels read them: this worker's scratch. */
+  private writeCoefficients(t: number): void {
     const coef = this.scratch.coef / 8;
-    this.f64[coef] = lr * this.constants.drive;
-    this.f64[coef + 1] = 1 - lr * this.constants.decay;
+    const { step, shrink } = this.plan.at(t);
+    this.f64[coef] = step;
+    this.f64[coef + 1] = shrink;
   }
 
   step(count: number, start: number): void {
@@ -100,12 +104,11 @@ class ShardWorker implements ShardWorkerApi {
     const K = L.k;
     const plan = this.stepping;
     const set = plan.set;
-    const cosine = this.schedule.schedule !== 'constant';
     for (let t = 0; t < count; t++) {
       this.barrier.checkAbort();
-      if (cosine) this.writeCoefficients(stepSizeAt(this.schedule, start + t));
-      if (this.batches) {
-        this.gather(this.batches, start + t);
+      this.writeCoefficients(start + t);
+      if (this.batch) {
+        this.gather(start + t);
         this.barrier.arrive();
       }
       this.forward(plan, L.a, L.b);
@@ -143,30 +146,21 @@ class ShardWorker implements ShardWorkerApi {
   }
 
   /**
-   * Finite-data SGD: copies this worker's share of batch `step` — x̃ (in T, sample-minor rows),
-   * its label and f_{w(0)} — from the training set into the batch set.
+   * Finite-data SGD: copies this worker's share of update t's batch — x̃ (in T, sample-minor
+   * rows), its label and f_{w(0)} — from the training set into the batch set (core's gatherRows).
    */
-  private gather(batches: EpochBatches, step: number): void {
+  private gather(t: number): void {
     const L = this.layout;
     const batch = this.batch as SetPlan;
-    const offset = batches.offsetOf(step);
-    const order = batches.order;
-    const values = this.residualsT;
-    const f64 = this.f64;
+    const offset = this.plan.batchStart(t);
+    const order = (this.plan.batches as NonNullable<StepPlan['batches']>).order;
     const S = L.bytesPerValue;
     const train = L.train;
-    const xB = batch.set.x / S;
-    const xT = train.x / S;
     const K = L.k;
     const { i0, i1 } = batch;
-    for (let i = i0; i < i1; i++) {
-      const row = order[offset + i];
-      for (let q = 0; q < L.D; q++) values[xB + q * batch.set.nPad + i] = values[xT + q * train.nPad + row];
-      f64[L.batchY / 8 + i] = f64[L.y / 8 + row];
-      if (this.constants.centered) {
-        for (let c = 0; c < K; c++) f64[batch.set.centering / 8 + i * K + c] = f64[train.centering / 8 + row * K + c];
-      }
-    }
+    gatherRows(order, offset, i0, i1, L.D, this.residualsT, train.x / S, 1, train.nPad, this.residualsT, batch.set.x / S, 1, batch.set.nPad);
+    gatherRows(order, offset, i0, i1, 1, this.f64, L.y / 8, 1, 1, this.f64, L.batchY / 8, 1, 1);
+    if (this.centered) gatherRows(order, offset, i0, i1, K, this.f64, train.centering / 8, K, 1, this.f64, batch.set.centering / 8, K, 1);
   }
 
   evaluate(setName: InputSetName, params: ParamsName, into: 'outputs' | 'centering'): void {
@@ -201,7 +195,7 @@ class ShardWorker implements ShardWorkerApi {
    */
   private reduce(plan: SetPlan, intoCentering: boolean, residuals: boolean): void {
     const L = this.layout;
-    const { s, loss, centered } = this.constants;
+    const { s, loss, centered } = this;
     const f64 = this.f64;
     const set = plan.set;
     const P = L.partials / 8;
@@ -237,7 +231,7 @@ class ShardWorker implements ShardWorkerApi {
    */
   private reduceVector(plan: SetPlan, out: number, f0: number, y: number, r: number, invN: number, residuals: boolean): void {
     const L = this.layout;
-    const { s, loss } = this.constants;
+    const { s, loss } = this;
     const f64 = this.f64;
     const K = L.k;
     const P = L.partials / 8;

@@ -12,6 +12,7 @@ import {
   InvalidInputError,
   Simulation,
   makeDataset,
+  resolveSimulationConfig,
   runSimulation,
   runSimulationAsync,
   type DataSplit,
@@ -48,7 +49,7 @@ interface Outcome {
 }
 
 async function runSharded(config: SimulationConfigInput, data: DataSplit, workers: number, blockSize: number, sampleBlockSize = 0): Promise<Outcome> {
-  const sim = await ShardedSimulation.create(config, data, { workers, blockSize, sampleBlockSize });
+  const sim = await ShardedSimulation.create(resolveSimulationConfig(config), data, { workers, blockSize, sampleBlockSize });
   try {
     await sim.step(STEPS / 2);
     await sim.observe();
@@ -108,7 +109,7 @@ describe('ShardedSimulation: values', () => {
   it('f64 outputs equal the float64 reference forward pass (predict) to 1e-12, centered and not', async () => {
     for (const centered of [false, true]) {
       const data = problem('square');
-      const sim = await ShardedSimulation.create(configOf('ntk', 'f64', 700, { centered }), data, { workers: 3, blockSize: 128 });
+      const sim = await ShardedSimulation.create(resolveSimulationConfig(configOf('ntk', 'f64', 700, { centered })), data, { workers: 3, blockSize: 128 });
       try {
         await sim.step(7);
         const got = await sim.trainOutputs();
@@ -127,12 +128,12 @@ describe('ShardedSimulation: values', () => {
     const data = problem('square');
     const config = configOf('mean-field', 'f32', 300);
     const straight = await runSharded(config, data, 2, 64);
-    const first = await ShardedSimulation.create(config, data, { workers: 2, blockSize: 64 });
+    const first = await ShardedSimulation.create(resolveSimulationConfig(config), data, { workers: 2, blockSize: 64 });
     await first.step(40);
     const params = { m: 300, D: 4, a: first.params.a.slice(), b: first.params.b.slice() };
     const initialParams = { m: 300, D: 4, a: first.initialParams.a.slice(), b: first.initialParams.b.slice() };
     await first.dispose();
-    const resumed = await ShardedSimulation.create(config, data, { workers: 3, blockSize: 64, params, initialParams, startStep: 40 });
+    const resumed = await ShardedSimulation.create(resolveSimulationConfig(config), data, { workers: 3, blockSize: 64, params, initialParams, startStep: 40 });
     await resumed.step(10);
     await resumed.observe();
     await resumed.step(50);
@@ -153,7 +154,7 @@ describe('ShardedSimulation under runSimulationAsync', () => {
     const rows: ObservableRow[] = [];
     const snaps: ParticleSnapshot[] = [];
     const single = runSimulation(Simulation.create(config, data), { onMetrics: (r) => rows.push(r), onParticles: (p) => snaps.push(p) });
-    const sim = await ShardedSimulation.create(config, data, { workers: 2 });
+    const sim = await ShardedSimulation.create(resolveSimulationConfig(config), data, { workers: 2 });
     const shardedRows: ObservableRow[] = [];
     const shardedSnaps: ParticleSnapshot[] = [];
     const sharded = await runSimulationAsync(sim, { onMetrics: (r) => void shardedRows.push(r), onParticles: (p) => void shardedSnaps.push(p) });
@@ -168,7 +169,7 @@ describe('ShardedSimulation under runSimulationAsync', () => {
 describe('ShardedSimulation: failures and lifecycle', () => {
   it('a worker killed mid-run fails the run with a clear error within a second', async () => {
     const data = makeDataset({ kind: 'teacher', d: 2, n: 512, nTest: 0 }, 1);
-    const sim = await ShardedSimulation.create({ model: { width: 8192 }, train: { precision: 'f32' } }, data, { workers: 2 });
+    const sim = await ShardedSimulation.create(resolveSimulationConfig({ model: { width: 8192 }, train: { precision: 'f32' } }), data, { workers: 2 });
     const running = sim.step(1_000_000).then(
       () => null,
       (error: Error) => ({ error, at: performance.now() }),
@@ -184,7 +185,7 @@ describe('ShardedSimulation: failures and lifecycle', () => {
     await expect(sim.step(1)).rejects.toThrow(/shard worker 1 exited/);
     await sim.dispose();
     // Other runs go on.
-    const next = await ShardedSimulation.create({ model: { width: 64 } }, data, { workers: 2 });
+    const next = await ShardedSimulation.create(resolveSimulationConfig({ model: { width: 64 } }), data, { workers: 2 });
     await next.step(3);
     expect(next.currentStep).toBe(3);
     await next.dispose();
@@ -213,7 +214,9 @@ describe('ShardedSimulation: failures and lifecycle', () => {
       [{ train: { lr: -1 } }, {}, 'train.lr'],
     ];
     for (const [config, options, field] of bad) {
-      const error = await ShardedSimulation.create(config, data, options).then(
+      const error = await Promise.resolve()
+        .then(() => ShardedSimulation.create(resolveSimulationConfig(config), data, options))
+        .then(
         () => null,
         (e: unknown) => e,
       );

@@ -2,45 +2,30 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Remote } from 'comlink';
 import {
+  EngineBase,
   InvalidInputError,
-  augmentInputs,
-  checkBatchSize,
-  checkParams,
   cloneParams,
   createSharedWasmMemory,
-  driveOf,
-  empiricalTangentKernel,
-  flowTime,
-  initParams,
-  inputDimension,
-  observableRow,
-  outputsFor,
-  particleSnapshot,
-  particleSubsample,
-  predictOn,
-  relativeFrobeniusDistance,
   resolveRunLength,
-  resolveSimulationConfig,
-  scalingOf,
   usesFiniteBatches,
+  writeSampleMinor,
   type AugmentedInputs,
+  type BackendInfo,
   type DataSplit,
-  type Dataset,
+  type Engine,
+  type EngineStart,
   type NetworkParams,
   type ObservableRow,
-  type ParticleSnapshot,
-  type Scaling,
   type SharedWasmMemory,
   type SimulationConfig,
-  type SimulationConfigInput,
 } from '@mflab/core';
 import { workerExecArgv } from '../worker-argv.js';
 import { abortBarrier } from './barrier.js';
 import { wrapWorker } from './comlink-node.js';
 import { SAMPLE_ALIGN, planLayout } from './layout.js';
-import { CONTROL, type InputSetLayout, type ShardLayout, type ShardWorkerApi, type StepConstants } from './protocol.js';
+import { CONTROL, type InputSetLayout, type ShardLayout, type ShardWorkerApi } from './protocol.js';
 
-export interface ShardedSimulationOptions {
+export interface ShardedSimulationOptions extends EngineStart {
   /** Worker threads (default: os.availableParallelism()). The result does not depend on it. */
   workers?: number;
   /**
@@ -56,21 +41,10 @@ export interface ShardedSimulationOptions {
    * the worker count), and differs in the last bits from the unsharded update.
    */
   sampleBlockSize?: number;
-  /** w(0) (default: drawn from `config.model.init` and the seed). */
-  initialParams?: NetworkParams;
-  /** w(t) to start from with `startStep` (resuming); default w(0). */
-  params?: NetworkParams;
-  startStep?: number;
 }
 
-/** Which implementation ran, for every run's metadata. */
-export interface ShardedBackendInfo {
-  backend: 'wasm';
-  precision: 'f32' | 'f64';
-  workers: number;
-  blockSize: number;
-  sampleBlockSize: number;
-}
+/** Which implementation ran: core's BackendInfo with the partition filled in. */
+export type ShardedBackendInfo = BackendInfo & { backend: 'wasm'; workers: number; blockSize: number; sampleBlockSize: number };
 
 // The worker is always the built JS: from src/shard/ and dist/shard/ this resolves to
 // packages/parallel/dist/shard/ (tests run the sources, but a worker thread needs JavaScript).
@@ -92,85 +66,73 @@ export function shardWorkersOf(sim: ShardedSimulation): readonly Worker[] {
 }
 
 /**
- * A two-layer ReLU network trained by full-batch GD (ARCHITECTURE.md §1, eq. 3) on several
- * threads: the same step/observables API as core's `Simulation`, asynchronous. Neurons sit in
- * fixed-size blocks, the data in one shared wasm memory; each long-lived worker owns a share of
- * the forward tiles, of the samples (for the residual) and of the neurons (for the update), and
- * `step(k)` runs k steps in one call. Results are bitwise identical for any worker count, and
- * (unsharded data, same block size) bitwise identical to the single-thread wasm `Simulation`.
+ * A two-layer ReLU network trained by full-batch GD or finite-data minibatch SGD
+ * (ARCHITECTURE.md §1, eq. 3) on several threads: an {@link Engine} like core's `Simulation`
+ * (sharing its base: checks, w(0), step pipeline, observables, particles, prediction), whose
+ * step and outputs are asynchronous. Neurons sit in fixed-size blocks, the data in one shared
+ * wasm memory; each long-lived worker owns a share of the forward tiles, of the samples (for the
+ * residual) and of the neurons (for the update), and `step(k)` runs k steps in one call. Results
+ * are bitwise identical for any worker count, and (unsharded data, same block size) bitwise
+ * identical to the single-thread wasm `Simulation`.
+ *
+ * @example
+ * import { ShardedSimulation } from '@mflab/parallel';
+ * import { makeDataset, resolveDataSpec, resolveSimulationConfig, runSimulationAsync } from '@mflab/core';
+ * const data = makeDataset(resolveDataSpec({ kind: 'teacher', d: 8, n: 4096, nTest: 512 }), 0);
+ * const config = resolveSimulationConfig({ model: { width: 65536 }, train: { steps: 100, precision: 'f32' } });
+ * const sim = await ShardedSimulation.create(config, data, { workers: 4 });
+ * try {
+ *   const { last } = await runSimulationAsync(sim);
+ *   console.log(last.risk_train, sim.backendInfo);
+ * } finally {
+ *   await sim.dispose();
+ * }
  */
-export class ShardedSimulation {
-  readonly config: SimulationConfig;
-  readonly scaling: Scaling;
-  readonly data: DataSplit;
-  readonly D: number;
-  /** k: outputs per sample (the number of classes of multi-class data, else 1). */
-  readonly outputs: number;
-  /** w(0), as the run's precision rounds it. */
-  readonly initialParams: NetworkParams;
-  readonly particleNeurons: Int32Array;
+export class ShardedSimulation extends EngineBase implements Engine {
   readonly workers: number;
   private readonly layout: ShardLayout;
   private readonly memory: SharedWasmMemory;
   private readonly control: Int32Array;
   private readonly threads: ShardThread[];
-  private readonly probe: AugmentedInputs | null;
-  private kernelAtInit: Float64Array | null = null;
   private readonly hostParams: NetworkParams;
   private hostParamsStale = true;
   private readonly trainOut: Float64Array;
   private readonly testOut: Float64Array;
-  private stepCount: number;
   private failure: Error | null = null;
   private disposed = false;
   private inFlight: Promise<unknown> = Promise.resolve();
 
   private constructor(config: SimulationConfig, data: DataSplit, options: ShardedSimulationOptions, workers: number) {
-    this.config = config;
-    this.data = data;
+    super(config, data, options);
     this.workers = workers;
-    const { model, train } = config;
-    const d = data.train.d;
-    this.D = inputDimension(d, model.bias);
-    this.scaling = scalingOf(model);
-    const k = outputsFor(config, data);
-    this.outputs = k;
-    const trainInputs = augmentInputs(data.train, model.bias, 'data.train');
-    const testInputs = data.test.n > 0 ? augmentInputs(data.test, model.bias, 'data.test') : null;
-    if (options.initialParams) checkParams('initialParams', options.initialParams, model.width, this.D, k);
-    if (options.params) checkParams('params', options.params, model.width, this.D, k);
-    const blockSize = options.blockSize ?? 256;
-    const sampleBlockSize = options.sampleBlockSize ?? 0;
+    const { model, train } = this.config;
+    const k = this.outputs;
     this.layout = planLayout({
       precision: train.precision,
       m: model.width,
       D: this.D,
       k,
-      nTrain: trainInputs.n,
-      batchSize: usesFiniteBatches(config, data) ? (train.batchSize ?? trainInputs.n) : 0,
-      nTest: testInputs?.n ?? 0,
-      blockSize,
-      sampleBlockSize,
+      nTrain: this.trainInputs.n,
+      batchSize: this.plan.batches ? this.plan.batchSize : 0,
+      nTest: this.testInputs.n,
+      blockSize: options.blockSize ?? 256,
+      sampleBlockSize: options.sampleBlockSize ?? 0,
       centered: model.centered,
       workers,
     });
     this.memory = createSharedWasmMemory(this.layout.totalBytes);
     this.control = new Int32Array(new SharedArrayBuffer(CONTROL.length * 4));
     const L = this.layout;
-    writeInputs(this.memory, L, L.train, trainInputs);
-    if (L.test && testInputs) writeInputs(this.memory, L, L.test, testInputs);
+    writeInputs(this.memory, L, L.train, this.trainInputs);
+    if (L.test) writeInputs(this.memory, L, L.test, this.testInputs);
     new Float64Array(this.memory.buffer, L.y, data.train.n).set(data.train.y);
-    this.initialParams = options.initialParams ? cloneParams(options.initialParams) : initParams(model.init, model.width, this.D, config.seed, k);
     writeParams(this.memory, L, L.a0, L.b0, this.initialParams);
+    // w(0) as the run's precision rounds it, for `move` and centering.
     readParams(this.memory, L, L.a0, L.b0, this.initialParams);
     writeParams(this.memory, L, L.a, L.b, options.params ?? this.initialParams);
     this.hostParams = cloneParams(this.initialParams);
-    this.stepCount = options.startStep ?? 0;
-    this.particleNeurons = particleSubsample(model.width, config.log.particles.count, config.seed);
-    const probeCount = Math.min(config.log.ntk.probe, trainInputs.n);
-    this.probe = config.log.ntk.every > 0 ? { n: probeCount, D: this.D, x: trainInputs.x.slice(0, probeCount * this.D) } : null;
-    this.trainOut = new Float64Array(trainInputs.n * k);
-    this.testOut = new Float64Array((testInputs?.n ?? 0) * k);
+    this.trainOut = new Float64Array(this.trainInputs.n * k);
+    this.testOut = new Float64Array(this.testInputs.n * k);
     this.threads = [];
     for (let w = 0; w < workers; w++) {
       const worker = new Worker(WORKER_URL, { name: `mflab-shard-${w}`, execArgv: workerExecArgv() });
@@ -184,30 +146,18 @@ export class ShardedSimulation {
   }
 
   /**
-   * Resolves the config (defaults of ARCHITECTURE.md §6), lays out the shared memory, starts the
-   * workers and computes f_{w(0)} when centered. Full-batch `gd`, or minibatch SGD over the
-   * finite training set (population SGD runs on one thread); `train.backend` must be `auto` or
-   * `wasm` (the sharded engine runs the wasm kernels).
+   * Lays out the shared memory, starts the workers and computes f_{w(0)} when centered, for a
+   * resolved config (`resolveSimulationConfig`, or the CLI's validated config): full-batch `gd`,
+   * or minibatch SGD over the finite training set (population SGD runs on one thread);
+   * `train.backend` must be `auto` or `wasm` (the sharded engine runs the wasm kernels).
    */
-  static async create(configInput: SimulationConfigInput, data: DataSplit, options: ShardedSimulationOptions = {}): Promise<ShardedSimulation> {
-    const config = resolveRunLength(resolveSimulationConfig(configInput), data);
-    const workers = checkOptions(config, data, options);
+  static async create(config: SimulationConfig, data: DataSplit, options: ShardedSimulationOptions = {}): Promise<ShardedSimulation> {
+    const workers = checkOptions(resolveRunLength(config, data), data, options);
     const sim = new ShardedSimulation(config, data, options, workers);
     try {
-      const constants: StepConstants = {
-        loss: config.loss,
-        s: sim.scaling.s,
-        lr: config.train.lr,
-        drive: driveOf(sim.scaling),
-        decay: config.train.weightDecay,
-        centered: config.model.centered,
-        schedule: config.train.schedule,
-        steps: config.train.steps,
-        batches: sim.layout.batch ? { seed: config.seed, nTrain: data.train.n, batchSize: sim.layout.batch.n } : null,
-      };
       const spin = workers <= availableParallelism() ? BARRIER_SPIN : 0;
-      await sim.onAll((api, w) => api.init({ memory: sim.memory, control: sim.control.buffer as SharedArrayBuffer, layout: sim.layout, constants, workerIndex: w, workerCount: workers, spin }));
-      if (config.model.centered) {
+      await sim.onAll((api, w) => api.init({ memory: sim.memory, control: sim.control.buffer as SharedArrayBuffer, layout: sim.layout, config: sim.config, nTrain: data.train.n, workerIndex: w, workerCount: workers, spin }));
+      if (sim.config.model.centered) {
         await sim.onAll((api) => api.evaluate('train', 'initial', 'centering'));
         if (sim.layout.test) await sim.onAll((api) => api.evaluate('test', 'initial', 'centering'));
       }
@@ -216,15 +166,6 @@ export class ShardedSimulation {
       throw error;
     }
     return sim;
-  }
-
-  get currentStep(): number {
-    return this.stepCount;
-  }
-
-  /** The flow's time: Σ_{t < step} η_t (step · η for a constant step size). */
-  get time(): number {
-    return flowTime(this.config.train, this.stepCount);
   }
 
   get backendInfo(): ShardedBackendInfo {
@@ -264,47 +205,11 @@ export class ShardedSimulation {
     return this.copyOut(this.layout.test, this.testOut);
   }
 
-  /** Network outputs on any points, in float64 by the reference kernel on the current parameters (as `Simulation.predict`). */
-  predict(points: Dataset): Float64Array {
-    return predictOn(points, this.config.model, this.scaling, this.params, this.initialParams);
-  }
-
-  /** The empirical tangent kernel on the probe set (ARCHITECTURE.md §1). */
-  tangentKernelOnProbe(params: NetworkParams = this.params): Float64Array {
-    if (!this.probe) throw new InvalidInputError('log.ntk.every', 'the NTK probe is off; set log.ntk.every > 0');
-    return empiricalTangentKernel(params, this.scaling, this.probe);
-  }
-
   /** Every observable of ARCHITECTURE.md §1 at the current step (the same function as `Simulation.observe`). */
   async observe(options: { ntk?: boolean } = {}): Promise<ObservableRow> {
     const trainOutputs = await this.trainOutputs();
     const testOutputs = await this.testOutputs();
-    let drift = NaN;
-    if (options.ntk && this.probe) {
-      this.kernelAtInit ??= this.tangentKernelOnProbe(this.initialParams);
-      drift = relativeFrobeniusDistance(this.tangentKernelOnProbe(), this.kernelAtInit);
-    }
-    return observableRow({
-      step: this.stepCount,
-      time: this.time,
-      loss: this.config.loss,
-      scaling: this.scaling,
-      weightDecay: this.config.train.weightDecay,
-      classification: this.data.classification,
-      outputs: this.outputs,
-      trainOutputs,
-      trainTargets: this.data.train.y,
-      testOutputs,
-      testTargets: this.layout.test ? this.data.test.y : this.testOut,
-      params: this.params,
-      initialParams: this.initialParams,
-      ntkDrift: drift,
-    });
-  }
-
-  /** (a_j, b_j) of the fixed neuron subsample, copied. */
-  particles(): ParticleSnapshot {
-    return particleSnapshot(this.params, this.particleNeurons, this.stepCount);
+    return this.observableRowOf(trainOutputs, testOutputs, options.ntk === true);
   }
 
   /** Stops and terminates the workers. Safe to call twice; the process can exit afterwards. */
@@ -375,14 +280,8 @@ function checkOptions(config: SimulationConfig, data: DataSplit, options: Sharde
   if (config.train.integrator !== 'gd' && !usesFiniteBatches(config, data)) {
     throw new InvalidInputError('train.integrator', 'the sharded engine runs full-batch "gd" or minibatch SGD over the training set (train.epochs); run population SGD on one thread (workers: 1 uses core\'s Simulation)');
   }
-  if (usesFiniteBatches(config, data)) checkBatchSize(config, data);
-  outputsFor(config, data);
   if (config.train.backend !== 'auto' && config.train.backend !== 'wasm') {
     throw new InvalidInputError('train.backend', `the sharded engine runs the wasm kernels; use "auto" or "wasm", got "${config.train.backend}"`);
-  }
-  if (data.train.n < 1) throw new InvalidInputError('data.n', 'the training set is empty; expected at least one point');
-  if (data.test.n > 0 && data.test.d !== data.train.d) {
-    throw new InvalidInputError('data.test', `test points have dimension ${data.test.d} but training points have ${data.train.d}`);
   }
   return workers;
 }
@@ -391,12 +290,9 @@ function valuesOf(memory: SharedWasmMemory, layout: ShardLayout): Float32Array |
   return layout.precision === 'f32' ? new Float32Array(memory.buffer) : new Float64Array(memory.buffer);
 }
 
-/** x̃ sample-major (n × D) into D rows of nPad values (sample-minor), rounded to the run's precision; padding stays 0. */
+/** x̃ into an input set of the shared memory (core's writeSampleMinor: as the single-thread kernel loads it). */
 function writeInputs(memory: SharedWasmMemory, layout: ShardLayout, set: InputSetLayout, inputs: AugmentedInputs): void {
-  const heap = valuesOf(memory, layout);
-  const base = set.x / layout.bytesPerValue;
-  const D = layout.D;
-  for (let k = 0; k < D; k++) for (let i = 0; i < set.n; i++) heap[base + k * set.nPad + i] = inputs.x[i * D + k];
+  writeSampleMinor(inputs, valuesOf(memory, layout), set.x / layout.bytesPerValue, set.nPad);
 }
 
 function writeParams(memory: SharedWasmMemory, layout: ShardLayout, a: number, b: number, params: NetworkParams): void {

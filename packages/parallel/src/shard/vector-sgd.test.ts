@@ -5,7 +5,7 @@
  * `Simulation`; with data sharding, identical across worker counts.
  */
 import { describe, expect, it } from 'vitest';
-import { CounterRng, Simulation, WasmKernel, type DataSplit, type Dataset, type ObservableRow, type Precision, type SimulationConfigInput } from '@mflab/core';
+import { CounterRng, Simulation, WasmKernel, resolveSimulationConfig, type DataSplit, type Dataset, type ObservableRow, type Precision, type SimulationConfigInput } from '@mflab/core';
 import { ShardedSimulation } from './sharded-simulation.js';
 
 /** Gaussian blobs around `classes` random centres in R^d, labels 0..classes−1. */
@@ -37,7 +37,7 @@ interface Outcome {
 const STEPS = 24;
 
 async function sharded(config: SimulationConfigInput, data: DataSplit, workers: number, blockSize: number, sampleBlockSize = 0): Promise<Outcome> {
-  const sim = await ShardedSimulation.create(config, data, { workers, blockSize, sampleBlockSize });
+  const sim = await ShardedSimulation.create(resolveSimulationConfig(config), data, { workers, blockSize, sampleBlockSize });
   try {
     const rows = [await sim.observe()];
     await sim.step(STEPS / 2);

@@ -45,7 +45,8 @@ describe('the simulation task', () => {
   afterAll(() => executor.close());
 
   it('shards a large task over every thread and still gives the direct run\'s rows bitwise', async () => {
-    const input: SimulationTaskInput = { config: { seed: 6, model: { width: 600 }, train: { steps: 30, lr: 0.5, precision: 'f32', backend: 'wasm' }, log: { every: 10 } }, data: teacher };
+    // 64 samples × 4096 neurons = 2^18 pairs per step: createEngine's threshold for sharding.
+    const input: SimulationTaskInput = { config: { seed: 6, model: { width: 4096 }, train: { steps: 30, lr: 0.5, precision: 'f32', backend: 'wasm' }, log: { every: 10 } }, data: teacher };
     const [outcome] = await executor.run<SimulationTaskInput, SimulationTaskResult>([{ id: 'large', input, cost: Number.MAX_SAFE_INTEGER }]);
     expect(outcome.status).toBe('done');
     expect(outcome.threads).toBe(2);

@@ -4,25 +4,21 @@
  * sweep that needs only final observables; the app supplies its own module that also writes the
  * trajectory to the store.
  *
- * A large task (given `context.threads` > 1) running full-batch GD on the wasm kernels is sharded
- * over that many threads by the partitioner (../shard/): the same rows, bitwise, sooner.
+ * The engine is chosen by `createEngine` (../engine.ts), the same rule as everywhere: a large task
+ * given `context.threads` > 1 is sharded over them — the same rows, bitwise, sooner.
  */
 import {
   InvalidInputError,
-  Simulation,
   loadDataset,
   resolveDataSpec,
-  resolveRunLength,
   resolveSimulationConfig,
-  runSimulation,
   runSimulationAsync,
-  usesFiniteBatches,
   type BackendInfo,
   type DataSpec,
   type ObservableRow,
   type SimulationConfigInput,
 } from '@mflab/core';
-import { ShardedSimulation, type ShardedBackendInfo } from '../shard/index.js';
+import { createEngine } from '../engine.js';
 import type { TaskContext, TaskResult } from './types.js';
 
 export interface SimulationTaskInput {
@@ -39,7 +35,7 @@ export interface SimulationTaskResult extends TaskResult {
   steps: number;
   /** The last logged row (every observable of ARCHITECTURE.md §1). */
   final: ObservableRow;
-  backend: BackendInfo | ShardedBackendInfo;
+  backend: BackendInfo;
 }
 
 const INPUT_KEYS = ['config', 'data', 'dataSeed'];
@@ -68,36 +64,24 @@ export function simulationTaskCost(input: SimulationTaskInput): number {
 
 export default async function runSimulationTask(input: unknown, context: TaskContext): Promise<SimulationTaskResult> {
   const { config, data, dataSeed } = checkInput(input);
-  const split = await loadDataset(data, dataSeed ?? resolveSimulationConfig(config).seed);
-  // train.epochs becomes train.steps once the training set's size is known.
-  const resolved = resolveRunLength(resolveSimulationConfig(config), split);
-  const total = resolved.train.steps;
-  const callbacks = {
-    onMetrics: (row: ObservableRow) => context.reportProgress(total > 0 ? row.step / total : 1, { step: row.step, objective: row.objective }),
-    shouldStop: () => context.shouldStop(),
-  };
-  const { train } = resolved;
-  let result;
-  let backend: BackendInfo | ShardedBackendInfo;
-  const shardable = train.integrator === 'gd' || usesFiniteBatches(resolved, split);
-  if (context.threads > 1 && shardable && (train.backend === 'auto' || train.backend === 'wasm')) {
-    const sharded = await ShardedSimulation.create(resolved, split, { workers: context.threads });
-    try {
-      result = await runSimulationAsync(sharded, callbacks);
-      backend = sharded.backendInfo;
-    } finally {
-      await sharded.dispose();
-    }
-  } else {
-    const sim = new Simulation(resolved, split);
-    result = runSimulation(sim, callbacks);
-    backend = sim.backendInfo;
+  // The one resolution of this task's config; the engine takes it as it is.
+  const resolved = resolveSimulationConfig(config);
+  const split = await loadDataset(data, dataSeed ?? resolved.seed);
+  const engine = await createEngine(resolved, split, { threads: context.threads });
+  try {
+    const total = engine.config.train.steps;
+    const result = await runSimulationAsync(engine, {
+      onMetrics: (row: ObservableRow) => context.reportProgress(total > 0 ? row.step / total : 1, { step: row.step, objective: row.objective }),
+      shouldStop: () => context.shouldStop(),
+    });
+    return {
+      status: result.status,
+      ...(result.reason !== undefined ? { reason: result.reason } : {}),
+      steps: result.step,
+      final: result.last,
+      backend: engine.backendInfo,
+    };
+  } finally {
+    await engine.dispose();
   }
-  return {
-    status: result.status,
-    ...(result.reason !== undefined ? { reason: result.reason } : {}),
-    steps: result.step,
-    final: result.last,
-    backend,
-  };
 }

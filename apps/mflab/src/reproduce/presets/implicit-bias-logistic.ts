@@ -17,10 +17,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { augmentInputs, initParams, resolveSimulationConfig } from '@mflab/core';
+import { augmentInputs, initParams } from '@mflab/core';
 import { openRun, rebuildIndex, runDirName, TrajectoryWriter, writeRunInfo } from '@mflab/store';
 import { expandGrid, type GridCell, type GridValue } from '../../config/grid.js';
-import { coreConfigOf } from '../../config/validate.js';
+import { simulationConfigOf } from '../../config/validate.js';
 import { fitPowerLaw } from '../../report/fit.js';
 import { METRIC_COLUMNS } from '../../study/run-one.js';
 import { runSweep } from '../../study/sweep.js';
@@ -194,7 +194,7 @@ function readRun(dir: string, run: RunSpec): RunResult | null {
 /** Trains the output layer of one run (a frozen at the both-layer run's w(0), b from 0) and writes its run directory; returns η. */
 async function runOutputLayer(context: PresetContext, cell: GridCell, data: CheckerboardData, run: RunSpec, dir: string): Promise<{ status: 'done' | 'stopped'; lr: number }> {
   const started = performance.now();
-  const core = resolveSimulationConfig(coreConfigOf(cell.config));
+  const core = simulationConfigOf(cell.config);
   const D = run.d;
   const params = initParams(core.model.init, run.m, D, core.seed);
   // The paper's code starts the output layer at b = 0 (f ≡ 0); a stays at its random init.

@@ -9,6 +9,7 @@ import {
   residuals,
   resolveModelSpec,
   scalingOf,
+  updateCoefficients,
   type LossName,
   type NetworkParams,
   type Parameterization,
@@ -55,7 +56,7 @@ describe('OutputLayerTrainer', () => {
     const kernel = new ReferenceKernel();
     const reference: NetworkParams = { m, D, a: start.a.slice(), b: start.b.slice() };
     const scaling = scalingOf({ width: m, parameterization, alpha: 1 });
-    const coef = { lr: 0.3, drive: driveOf(scaling), decay: weightDecay };
+    const coef = updateCoefficients(0.3, driveOf(scaling), weightDecay);
     const f = new Float64Array(train.n);
     const r = new Float64Array(train.n);
     for (let step = 0; step < 5; step++) {

@@ -11,7 +11,7 @@
  * max-margin classifier of the random-feature kernel (an F2 / kernel SVM), the paper's contrast
  * to training both layers.
  */
-import { driveOf, observableRow, residuals, scalingOf, type AugmentedInputs, type LossName, type NetworkParams, type ObservableRow, type Parameterization, type Scaling } from '@mflab/core';
+import { driveOf, observableRow, residuals, scalingOf, updateCoefficients, type AugmentedInputs, type LossName, type NetworkParams, type ObservableRow, type Parameterization, type Scaling } from '@mflab/core';
 
 export interface OutputLayerOptions {
   /** The hidden weights a_j (and the initial b_j) — typically the both-layer run's w(0). */
@@ -181,8 +181,8 @@ export class OutputLayerTrainer {
     const { m, b } = this.params;
     const phi = this.trainFeatures;
     const n = this.residual.length;
-    const shrink = 1 - lr * weightDecay;
-    const push = lr * this.drive;
+    // The coefficients every kernel applies (core's one place for them): b ← shrink·b − step·g.
+    const { shrink, step: push } = updateCoefficients(lr, this.drive, weightDecay);
     for (let k = 0; k < count; k++) {
       residuals(loss, n, this.trainOutputs(), trainY, this.residual);
       const r = this.residual;

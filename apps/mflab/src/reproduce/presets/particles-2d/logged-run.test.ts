@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Simulation, makeDataset } from '@mflab/core';
 import { openRun, readRunInfo } from '@mflab/store';
-import { coreConfigOf, dataSpecOf, validateConfig } from '../../../config/validate.js';
+import { dataSpecOf, simulationConfigOf, validateConfig } from '../../../config/validate.js';
 import { sphereOfRadiusInit } from '../particles-2d.js';
 import { logSchedule, runLogged } from './logged-run.js';
 
@@ -46,7 +46,7 @@ describe('runLogged', () => {
     expect(result.status).toBe('done');
 
     // Independent reference: the engine stepped straight to the end, without logging.
-    const plain = Simulation.create(coreConfigOf(config), data);
+    const plain = new Simulation(simulationConfigOf(config), data);
     plain.step(config.train.steps);
     expect(Array.from(result.simulation.params.a)).toEqual(Array.from(plain.params.a));
     expect(Array.from(result.simulation.params.b)).toEqual(Array.from(plain.params.b));

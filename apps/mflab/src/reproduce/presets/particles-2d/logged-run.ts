@@ -9,7 +9,7 @@
 import { Simulation, type DataSplit, type NetworkParams, type ObservableRow, type ParticleSnapshot } from '@mflab/core';
 import { TrajectoryWriter, writeRunInfo, type RunInfo } from '@mflab/store';
 import type { AppConfig } from '../../../config/schema.js';
-import { coreConfigOf } from '../../../config/validate.js';
+import { simulationConfigOf } from '../../../config/validate.js';
 import { METRIC_COLUMNS, writeOutputs } from '../../../study/run-one.js';
 import { packageVersions } from '../../../study/versions.js';
 
@@ -55,7 +55,7 @@ export async function runLogged(request: LoggedRunRequest): Promise<LoggedRunRes
   const { dir, config, data, schedule } = request;
   const started = performance.now();
   const versions = packageVersions();
-  const simulation = Simulation.create(coreConfigOf(config), data, request.initialParams ? { initialParams: request.initialParams.params } : {});
+  const simulation = new Simulation(simulationConfigOf(config), data, request.initialParams ? { initialParams: request.initialParams.params } : {});
   const b = simulation.backendInfo;
   const info: RunInfo = {
     config,
