@@ -9,7 +9,7 @@ export { configSchema, type AppConfig, type AppConfigInput } from './config/sche
 export { ConfigError, validateConfig } from './config/validate.js';
 export { readConfigFile } from './config/load.js';
 export { expandGrid, type GridCell, type GridValue } from './config/grid.js';
-export { executeRun, writeOutputs, type RunOutcome, type RunRequest } from './study/run-one.js';
+export { executeRun, type RunOutcome, type RunRequest } from './study/run-one.js';
 export { runSweep, type SweepRequest, type SweepSummary } from './study/sweep.js';
 export { DEFAULT_STUDY, QUICK_DEFAULT_STUDY } from './studies/default.js';
 export { checkClaims, writeClaims, type ClaimsFile } from './reproduce/claims.js';

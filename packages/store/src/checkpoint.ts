@@ -10,11 +10,11 @@
  * bitwise. Each row is its own record batch, so large parameter arrays are written without copying.
  */
 import * as path from 'node:path';
-import { Bool, DataType, Field, Float64, List, Precision, RecordBatch, Schema, Struct, Utf8, makeData, type Data } from 'apache-arrow';
+import { Bool, DataType, Float64, List, Precision, RecordBatch, Schema, Struct, Utf8, makeData, type Data } from 'apache-arrow';
 import { writeFileAtomic } from './atomic.js';
 import { StoreError } from './errors.js';
 import { encodeArrowFile, readArrowFile } from './ipc.js';
-import { FILES, FORMAT_VERSION, META } from './schema.js';
+import { CHECKPOINT_COLUMNS, CHECKPOINT_META, FILES, FORMAT_VERSION, META, checkpointSchema } from './schema.js';
 
 /** Parameters of a two-layer network: `a` is m×D neuron-major, `b` m×k (k outputs, absent: 1). */
 export interface NetworkParams {
@@ -43,27 +43,8 @@ export interface StoredCheckpoint extends CheckpointState {
   streamRows: { metrics: number; particles: number };
 }
 
-/** Metadata keys of `checkpoint.arrow` beyond the common ones. */
-const CKPT_META = {
-  step: 'mflab.step',
-  metricsRows: 'mflab.metrics_rows',
-  particleRows: 'mflab.particle_rows',
-} as const;
-
-const KEY = 'key';
-const SCALAR = 'scalar';
-const VALUES = 'values';
-
-function checkpointSchema(metadata: Map<string, string>): Schema {
-  return new Schema(
-    [
-      new Field(KEY, new Utf8(), false),
-      new Field(SCALAR, new Bool(), false),
-      new Field(VALUES, new List(new Field('item', new Float64(), false)), false),
-    ],
-    metadata,
-  );
-}
+const CKPT_META = CHECKPOINT_META;
+const { key: KEY, scalar: SCALAR, values: VALUES } = CHECKPOINT_COLUMNS;
 
 const encoder = new TextEncoder();
 

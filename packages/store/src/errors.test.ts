@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tempPathFor } from './atomic.js';
 import {
-  CORE_OBSERVABLES,
+  OBSERVABLES,
   FILES,
   StoreError,
   StreamFile,
@@ -47,8 +47,8 @@ function storeError(fn: () => unknown, where: string): string {
 
 function writtenRun(): string {
   const dir = tempDir('err');
-  const w = TrajectoryWriter.open({ dir, observables: CORE_OBSERVABLES, precision: 'f64', particleDimension: 2, flushEveryRows: 2, flushEverySeconds: 0 });
-  for (let s = 0; s < 6; s++) w.logMetrics(s, s, new Float64Array(CORE_OBSERVABLES.length).fill(s));
+  const w = TrajectoryWriter.open({ dir, observables: OBSERVABLES, precision: 'f64', particleDimension: 2, flushEveryRows: 2, flushEverySeconds: 0 });
+  for (let s = 0; s < 6; s++) w.logMetrics(s, s, new Float64Array(OBSERVABLES.length).fill(s));
   w.logParticles({ step: 5, neurons: Int32Array.of(1), a: Float64Array.of(1, 2), b: Float64Array.of(3) });
   const p = { m: 1, D: 2, a: Float64Array.of(1, 2), b: Float64Array.of(3) };
   w.checkpoint({ step: 5, params: p, initialParams: p });
@@ -151,7 +151,7 @@ describe('bad files', () => {
     for (const [file, read] of reads) expect(storeError(read, file), file).toMatch(/is a directory/);
     expect(storeError(() => readCheckpoint(dir), files.checkpoint)).toMatch(/is a directory/);
     // Writers: a fresh stream cannot replace the directory, and a resume cannot read it.
-    const options = { dir, observables: CORE_OBSERVABLES, precision: 'f64', particleDimension: 2 } as const;
+    const options = { dir, observables: OBSERVABLES, precision: 'f64', particleDimension: 2 } as const;
     expect(storeError(() => TrajectoryWriter.open(options), files.metrics)).toMatch(/is a directory \(EISDIR\)/);
     expect(storeError(() => TrajectoryWriter.open({ ...options, resumeFrom: { step: 3 } }), files.metrics)).toMatch(/is a directory/);
     expect(storeError(() => updateRunInfo(dir, { status: 'failed' }), files.runJson)).toMatch(/is a directory/);

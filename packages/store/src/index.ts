@@ -7,16 +7,22 @@
 export { StoreError } from './errors.js';
 export {
   COLUMNS,
-  CORE_OBSERVABLES,
+  CHECKPOINT_COLUMNS,
   FILES,
   FORMAT_VERSION,
+  INDEX_COLUMNS,
   META,
+  OBSERVABLES,
+  OUTPUT_COLUMNS,
+  checkpointSchema,
   metricsSchema,
+  outputsSchema,
   particlesSchema,
   type FileKind,
   type Precision,
 } from './schema.js';
 export { writeFileAtomic } from './atomic.js';
+export { writeOutputs } from './outputs.js';
 export { TrajectoryWriter, type ParticleSnapshot, type TrajectoryWriterOptions } from './trajectory-writer.js';
 export {
   readCheckpoint,

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { CORE_OBSERVABLES, TrajectoryWriter, openRun } from './index.js';
+import { OBSERVABLES, TrajectoryWriter, openRun } from './index.js';
 import { tempDir } from './testing/helpers.js';
 
 const ROWS = 1_000_000;
@@ -26,14 +26,14 @@ describe('1 000 000 metrics rows', () => {
       const u = process.memoryUsage();
       return u.heapUsed + u.arrayBuffers;
     };
-    const values = new Float64Array(CORE_OBSERVABLES.length);
+    const values = new Float64Array(OBSERVABLES.length);
     const rssBeforeWrite = process.memoryUsage().rss;
     let peakWrite = rssBeforeWrite;
     gc();
     const liveBeforeWrite = live();
     let peakWriteLive = liveBeforeWrite;
     const t0 = performance.now();
-    const w = TrajectoryWriter.open({ dir, observables: CORE_OBSERVABLES, precision: 'f64', flushEveryRows: 4096, flushEverySeconds: 0 });
+    const w = TrajectoryWriter.open({ dir, observables: OBSERVABLES, precision: 'f64', flushEveryRows: 4096, flushEverySeconds: 0 });
     for (let s = 0; s < ROWS; s++) {
       for (let c = 0; c < values.length; c++) values[c] = s * 0.5 + c;
       w.logMetrics(s, s * 1e-3, values);

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import pl from 'nodejs-polars';
 import { describe, expect, it } from 'vitest';
 import {
-  CORE_OBSERVABLES,
+  OBSERVABLES,
   FILES,
   TrajectoryWriter,
   exportCsv,
@@ -28,10 +28,10 @@ const COUNT = 5;
 /** Writes a run and returns the values it wrote, as plain arrays. */
 function writeRun(dir: string, precision: Precision, seed: number) {
   const random = seededRandom(seed);
-  const w = TrajectoryWriter.open({ dir, observables: CORE_OBSERVABLES, precision, particleDimension: D, flushEveryRows: 7, flushEverySeconds: 0, config: { seed } });
+  const w = TrajectoryWriter.open({ dir, observables: OBSERVABLES, precision, particleDimension: D, flushEveryRows: 7, flushEverySeconds: 0, config: { seed } });
   const metrics: number[][] = [];
   const particles: { step: number; neuron: number; a: number[]; b: number }[] = [];
-  const values = new Float64Array(CORE_OBSERVABLES.length);
+  const values = new Float64Array(OBSERVABLES.length);
   const round = precision === 'f32' ? Math.fround : (x: number) => x;
   for (let s = 0; s <= 30; s++) {
     for (let c = 0; c < values.length; c++) values[c] = c === 8 && s % 4 === 0 ? NaN : random() * 100 - 50;
@@ -60,7 +60,7 @@ function sameNumbers(got: unknown[], want: number[]): void {
 }
 
 function checkMetrics(df: pl.DataFrame, want: number[][]): void {
-  expect(df.columns).toEqual(['step', 'time', ...CORE_OBSERVABLES]);
+  expect(df.columns).toEqual(['step', 'time', ...OBSERVABLES]);
   df.columns.forEach((name, c) => sameNumbers(df.getColumn(name).toArray() as unknown[], want.map((row) => row[c])));
 }
 
@@ -77,7 +77,7 @@ describe('polars reads what the store writes', () => {
       const dir = tempDir(`polars-${precision}`);
       const want = writeRun(dir, precision, 11);
       const metrics = pl.readIPCStream(fs.readFileSync(path.join(dir, FILES.metrics)));
-      expect(metrics.dtypes.map(String)).toEqual(['Int32', 'Float64', ...CORE_OBSERVABLES.map(() => 'Float64')].map((t) => `DataType(${t})`));
+      expect(metrics.dtypes.map(String)).toEqual(['Int32', 'Float64', ...OBSERVABLES.map(() => 'Float64')].map((t) => `DataType(${t})`));
       checkMetrics(metrics, want.metrics);
       const particles = pl.readIPCStream(fs.readFileSync(path.join(dir, FILES.particles)));
       const float = precision === 'f32' ? 'Float32' : 'Float64';
@@ -91,7 +91,7 @@ describe('polars reads what the store writes', () => {
     const study = tempDir('polars-study');
     const wants = [0, 1].map((seed) => writeRun(path.join(study, runDirName({ width: 8, seed })), 'f64', seed));
     const run = path.join(study, runDirName({ width: 8, seed: 1 }));
-    const w = TrajectoryWriter.open({ dir: run, observables: CORE_OBSERVABLES, precision: 'f64', particleDimension: D, resumeFrom: { step: 30 } });
+    const w = TrajectoryWriter.open({ dir: run, observables: OBSERVABLES, precision: 'f64', particleDimension: D, resumeFrom: { step: 30 } });
     const a = Float64Array.from({ length: 4 * D }, (_, i) => i / 7);
     w.checkpoint({ step: 30, params: { m: 4, D, a, b: Float64Array.of(1, 2, 3, 4) }, initialParams: { m: 4, D, a, b: new Float64Array(4) }, rng: { init: 9 } });
     w.close();

@@ -3,7 +3,7 @@
  * the reports and outside readers such as pyarrow, polars and DuckDB rely on them). Everything
  * else in the package builds on this module, as apache-arrow builds on its type module.
  */
-import { Field, FixedSizeList, Float32, Float64, Int32, Schema } from 'apache-arrow';
+import { Bool, Field, FixedSizeList, Float32, Float64, Int32, List, Schema, Utf8 } from 'apache-arrow';
 
 /** Version of the on-disk layout, written into every schema's metadata. */
 export const FORMAT_VERSION = 1;
@@ -15,6 +15,8 @@ export const FILES = {
   particles: 'particles.arrows',
   checkpoint: 'checkpoint.arrow',
   index: 'index.arrow',
+  /** The network's outputs on the test set at the final step. */
+  outputs: 'outputs.arrow',
   /** What a study is (name, grid, base config, fingerprint): written by the sweep, read by reports. */
   studyJson: 'study.json',
   runLock: '.run.lock',
@@ -30,8 +32,12 @@ export const COLUMNS = {
   b: 'b',
 } as const;
 
-/** The observables the core logs (§1), in its column order. The store accepts any float64 names. */
-export const CORE_OBSERVABLES = [
+/**
+ * The observables of ARCHITECTURE.md §1, in column order: the one list of their names. Core's
+ * `ObservableRow` has exactly these fields (besides step and time), the app's metrics columns
+ * and reports read them from here. (The store's writer accepts any float64 names.)
+ */
+export const OBSERVABLES = [
   'risk_train',
   'risk_test',
   'objective',
@@ -60,7 +66,7 @@ export const META = {
 } as const;
 
 /** The kinds of file the store writes; stored under {@link META.kind}. */
-export type FileKind = 'metrics' | 'particles' | 'checkpoint' | 'index';
+export type FileKind = 'metrics' | 'particles' | 'checkpoint' | 'index' | 'outputs';
 
 /** Floating-point precision of a run: particle columns use it, metrics are always float64. */
 export type Precision = 'f32' | 'f64';
@@ -121,3 +127,56 @@ export function particlesSchema(dimension: number, precision: Precision, metadat
   ];
   return new Schema(fields, m);
 }
+
+/**
+ * Schema of `outputs.arrow` (an Arrow file): `point` int32 and `f` float64 — or, for a network
+ * with k > 1 outputs, `f` a FixedSizeList<float64>[k] and `prediction` int32 (the argmax class).
+ */
+export function outputsSchema(outputs = 1, metadata?: ReadonlyMap<string, string>): Schema {
+  if (!Number.isInteger(outputs) || outputs < 1) throw new RangeError(`outputs k must be a positive integer, got ${outputs}`);
+  const fields = [
+    new Field(OUTPUT_COLUMNS.point, new Int32(), false),
+    new Field(OUTPUT_COLUMNS.f, outputs > 1 ? new FixedSizeList(outputs, new Field('item', new Float64(), false)) : new Float64(), false),
+    ...(outputs > 1 ? [new Field(OUTPUT_COLUMNS.prediction, new Int32(), false)] : []),
+  ];
+  return new Schema(fields, baseMetadata('outputs', metadata));
+}
+
+/** Column names of `outputs.arrow`. */
+export const OUTPUT_COLUMNS = { point: 'point', f: 'f', prediction: 'prediction' } as const;
+
+/** Column names of `checkpoint.arrow` (one row per named array: key, whether it is a scalar, its float64 values). */
+export const CHECKPOINT_COLUMNS = { key: 'key', scalar: 'scalar', values: 'values' } as const;
+
+/** Metadata keys of `checkpoint.arrow` beyond the common ones. */
+export const CHECKPOINT_META = {
+  step: 'mflab.step',
+  metricsRows: 'mflab.metrics_rows',
+  particleRows: 'mflab.particle_rows',
+} as const;
+
+/**
+ * Schema of `checkpoint.arrow`: `key` utf8, `scalar` bool, `values` list<float64> — a long
+ * layout that fits any state (`step`, `params.a`, `initialParams.b`, `rng.<name>`, `integrator.<name>`).
+ */
+export function checkpointSchema(metadata: ReadonlyMap<string, string>): Schema {
+  return new Schema(
+    [
+      new Field(CHECKPOINT_COLUMNS.key, new Utf8(), false),
+      new Field(CHECKPOINT_COLUMNS.scalar, new Bool(), false),
+      new Field(CHECKPOINT_COLUMNS.values, new List(new Field('item', new Float64(), false)), false),
+    ],
+    new Map(metadata),
+  );
+}
+
+/**
+ * The fixed columns of `index.arrow`, in order around the swept keys: `run` (utf8), then one
+ * column per swept key (int32, float64, bool or utf8 as its values are), then `status`, `error`
+ * (utf8, nullable), `step` (int32), `time` (float64) and the final value of every observable
+ * (float64, null where a run has none).
+ */
+export const INDEX_COLUMNS = { run: 'run', status: 'status', error: 'error', step: COLUMNS.step, time: COLUMNS.time } as const;
+
+/** Metadata key of `index.arrow`: the digest of the run files it was built from. */
+export const INDEX_FINGERPRINT = 'mflab.fingerprint';

@@ -25,7 +25,7 @@ import { StoreError, errnoCode, fsError } from './errors.js';
 import { encodeArrowFile, readArrowFile, StreamFile } from './ipc.js';
 import { acquireLock } from './lock.js';
 import { parseRunDirName, readRunInfo, type KeyValue } from './run-dir.js';
-import { COLUMNS, FILES, FORMAT_VERSION, META } from './schema.js';
+import { COLUMNS, FILES, FORMAT_VERSION, INDEX_COLUMNS, INDEX_FINGERPRINT, META } from './schema.js';
 
 /** A run found in a study. */
 export interface RunEntry {
@@ -132,7 +132,7 @@ export function withStudyLock<T>(studyDir: string, fn: () => T, timeoutMs = 30_0
   }
 }
 
-const FINGERPRINT = 'mflab.fingerprint';
+const FINGERPRINT = INDEX_FINGERPRINT;
 
 function fileStamp(file: string): string {
   try {
@@ -216,15 +216,15 @@ export function buildIndex(studyDir: string, runs: readonly RunEntry[] = listRun
     for (const k of Object.keys(r.keys)) if (!keyNames.includes(k)) keyNames.push(k);
     for (const k of r.finals.keys()) if (!obsNames.includes(k)) obsNames.push(k);
   }
-  const fixed = ['run', 'status', 'error', COLUMNS.step, COLUMNS.time, ...obsNames];
+  const fixed: string[] = [...Object.values(INDEX_COLUMNS), ...obsNames];
   const columns: Record<string, Vector> = {};
-  columns.run = vectorFromArray(rows.map((r) => r.run), new Utf8());
+  columns[INDEX_COLUMNS.run] = vectorFromArray(rows.map((r) => r.run), new Utf8());
   for (const k of keyNames) {
     if (fixed.includes(k)) throw new StoreError(studyDir, `swept key '${k}' collides with an index column`);
     columns[k] = keyColumn(rows.map((r) => r.keys[k]));
   }
-  columns.status = vectorFromArray(rows.map((r) => r.status) as never[], new Utf8());
-  columns.error = vectorFromArray(rows.map((r) => r.error) as never[], new Utf8());
+  columns[INDEX_COLUMNS.status] = vectorFromArray(rows.map((r) => r.status) as never[], new Utf8());
+  columns[INDEX_COLUMNS.error] = vectorFromArray(rows.map((r) => r.error) as never[], new Utf8());
   columns[COLUMNS.step] = vectorFromArray(rows.map((r) => r.step) as never[], new Int32());
   columns[COLUMNS.time] = vectorFromArray(rows.map((r) => r.time) as never[], new Float64());
   for (const name of obsNames) columns[name] = vectorFromArray(rows.map((r) => r.finals.get(name) ?? null) as never[], new Float64());

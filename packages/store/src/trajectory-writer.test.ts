@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { FixedSizeList, Float32, Float64, Int32 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import {
-  CORE_OBSERVABLES,
+  OBSERVABLES,
   FILES,
   META,
   StoreError,
@@ -18,7 +18,7 @@ import { columnBytes, seededRandom, tempDir } from './testing/helpers.js';
 const SPECIAL = [0, -0, NaN, Infinity, -Infinity, Number.MIN_VALUE, Number.MAX_VALUE, 1 / 3, -2.5e-308, 0.1];
 
 function options(dir: string, extra: Partial<TrajectoryWriterOptions> = {}): TrajectoryWriterOptions {
-  return { dir, observables: CORE_OBSERVABLES, precision: 'f64', particleDimension: 3, flushEveryRows: 4, flushEverySeconds: 0, ...extra };
+  return { dir, observables: OBSERVABLES, precision: 'f64', particleDimension: 3, flushEveryRows: 4, flushEverySeconds: 0, ...extra };
 }
 
 function state(step: number, m = 2, D = 3): CheckpointState {
@@ -30,7 +30,7 @@ function state(step: number, m = 2, D = 3): CheckpointState {
 /** Writes rows 0..steps with seeded values; particles every `every` steps. */
 function writeRows(w: TrajectoryWriter, from: number, to: number, seed: number, every = 3): void {
   const random = seededRandom(seed);
-  const values = new Float64Array(CORE_OBSERVABLES.length);
+  const values = new Float64Array(OBSERVABLES.length);
   for (let s = from; s <= to; s++) {
     for (let c = 0; c < values.length; c++) values[c] = random() * 10 - 5;
     w.logMetrics(s, s * 0.1, values);
@@ -45,24 +45,24 @@ describe('TrajectoryWriter round trip', () => {
     const dir = tempDir('rt');
     const w = TrajectoryWriter.open(options(dir, { config: { model: { width: 8 } }, versions: { '@mflab/store': '0.1.0' } }));
     const rows = SPECIAL.length;
-    const expected = new Float64Array(rows * CORE_OBSERVABLES.length);
+    const expected = new Float64Array(rows * OBSERVABLES.length);
     for (let r = 0; r < rows; r++) {
-      const values = CORE_OBSERVABLES.map((_, c) => SPECIAL[(r + c) % SPECIAL.length]);
+      const values = OBSERVABLES.map((_, c) => SPECIAL[(r + c) % SPECIAL.length]);
       expected.set(values, r * values.length);
       w.logMetrics(r === rows - 1 ? 2 ** 31 - 1 : r, SPECIAL[r], values);
     }
     w.close();
     const table = openRun(dir).metrics();
     expect(table.numRows).toBe(rows);
-    expect(table.schema.fields.map((f) => f.name)).toEqual(['step', 'time', ...CORE_OBSERVABLES]);
+    expect(table.schema.fields.map((f) => f.name)).toEqual(['step', 'time', ...OBSERVABLES]);
     expect(String(table.schema.fields[0].type)).toBe(String(new Int32()));
     expect(String(table.schema.fields[2].type)).toBe(String(new Float64()));
     expect(JSON.parse(table.schema.metadata.get(META.config)!)).toEqual({ model: { width: 8 } });
     expect(JSON.parse(table.schema.metadata.get(META.versions)!)).toEqual({ '@mflab/store': '0.1.0' });
     expect(table.getChild('step')!.get(rows - 1)).toBe(2 ** 31 - 1);
     expect(columnBytes(table, 'time').equals(Buffer.from(Float64Array.from(SPECIAL).buffer))).toBe(true);
-    for (const [c, name] of CORE_OBSERVABLES.entries()) {
-      const want = Float64Array.from({ length: rows }, (_, r) => expected[r * CORE_OBSERVABLES.length + c]);
+    for (const [c, name] of OBSERVABLES.entries()) {
+      const want = Float64Array.from({ length: rows }, (_, r) => expected[r * OBSERVABLES.length + c]);
       expect(columnBytes(table, name).equals(Buffer.from(want.buffer)), name).toBe(true);
     }
     expect(table.batches.length).toBe(Math.ceil(rows / 4));
@@ -76,7 +76,7 @@ describe('TrajectoryWriter round trip', () => {
       const a = Float64Array.from({ length: count * 3 }, (_, i) => SPECIAL[i % SPECIAL.length] + i / 9);
       const b = Float64Array.from({ length: count }, (_, i) => Math.PI * i);
       const neurons = Int32Array.from({ length: count }, (_, i) => 100 + i);
-      w.logMetrics(0, 0, new Float64Array(CORE_OBSERVABLES.length));
+      w.logMetrics(0, 0, new Float64Array(OBSERVABLES.length));
       w.logParticles({ step: 0, neurons, a, b });
       w.logParticles({ step: 5, neurons, a, b });
       w.close();
@@ -112,7 +112,7 @@ describe('TrajectoryWriter round trip', () => {
       const a = Float64Array.from({ length: count * 3 }, (_, i) => i / 7);
       const b = Float64Array.from({ length: count * k }, (_, i) => SPECIAL[i % SPECIAL.length] - i / 3);
       const neurons = Int32Array.from({ length: count }, (_, i) => i);
-      w.logMetrics(0, 0, new Float64Array(CORE_OBSERVABLES.length));
+      w.logMetrics(0, 0, new Float64Array(OBSERVABLES.length));
       w.logParticles({ step: 0, neurons, a, b });
       expect(() => w.logParticles({ step: 1, neurons, a, b: b.subarray(0, count) })).toThrow(/b of 12×10 values/);
       w.close();
@@ -148,7 +148,7 @@ describe('TrajectoryWriter round trip', () => {
   it('flushes every k rows and after t seconds, so an open run is readable meanwhile', () => {
     const dir = tempDir('flush');
     const w = TrajectoryWriter.open(options(dir, { flushEveryRows: 3, flushEverySeconds: 0.05 }));
-    const values = new Float64Array(CORE_OBSERVABLES.length);
+    const values = new Float64Array(OBSERVABLES.length);
     w.logMetrics(0, 0, values);
     w.logMetrics(1, 0, values);
     expect(openRun(dir).metrics().numRows).toBe(0);
@@ -191,14 +191,14 @@ describe('TrajectoryWriter resume', () => {
     const run = openRun(dir);
     const m = run.metrics();
     const p = run.particles();
-    return { metrics: ['step', 'time', ...CORE_OBSERVABLES].map((c) => columnBytes(m, c)), particles: ['step', 'neuron', 'a', 'b'].map((c) => columnBytes(p, c)) };
+    return { metrics: ['step', 'time', ...OBSERVABLES].map((c) => columnBytes(m, c)), particles: ['step', 'neuron', 'a', 'b'].map((c) => columnBytes(p, c)) };
   }
 
   function sameAs(dir: string, ref: { metrics: Buffer[]; particles: Buffer[] }): void {
     const run = openRun(dir);
     const m = run.metrics();
     const p = run.particles();
-    ['step', 'time', ...CORE_OBSERVABLES].forEach((c, i) => expect(columnBytes(m, c).equals(ref.metrics[i]), c).toBe(true));
+    ['step', 'time', ...OBSERVABLES].forEach((c, i) => expect(columnBytes(m, c).equals(ref.metrics[i]), c).toBe(true));
     ['step', 'neuron', 'a', 'b'].forEach((c, i) => expect(columnBytes(p, c).equals(ref.particles[i]), c).toBe(true));
   }
 
@@ -227,7 +227,7 @@ describe('TrajectoryWriter resume', () => {
     const metrics = refRun.metrics();
     const particles = refRun.particles();
     for (let i = 10; i <= 20; i++) {
-      const values = CORE_OBSERVABLES.map((c) => metrics.getChild(c)!.get(i) as number);
+      const values = OBSERVABLES.map((c) => metrics.getChild(c)!.get(i) as number);
       again.logMetrics(i, metrics.getChild('time')!.get(i) as number, values);
     }
     for (let i = 0; i < particles.numRows; i += 2) {

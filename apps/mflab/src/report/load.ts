@@ -8,10 +8,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { InvalidInputError } from '@mflab/core';
-import { COLUMNS, listRuns, openRun, readRunInfo, type KeyValue, type RunEntry, type RunStatus } from '@mflab/store';
+import { COLUMNS, FILES, listRuns, openRun, readRunInfo, type KeyValue, type RunEntry, type RunStatus } from '@mflab/store';
 
 /** `outputs.arrow`: the network's outputs on the run's test set at the final step (written by `mflab run`). */
-export const OUTPUTS_FILE = 'outputs.arrow';
+export const OUTPUTS_FILE = FILES.outputs;
 /** `study.json`: the study's name, description, grid and base config (written by `mflab sweep`). */
 export const STUDY_FILE = 'study.json';
 

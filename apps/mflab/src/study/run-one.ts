@@ -6,19 +6,14 @@
  * run lands in its directory: run.json (config, status, error, backend, versions, timings),
  * metrics.arrows, particles.arrows, checkpoint.arrow and outputs.arrow.
  */
-import { join } from 'node:path';
-import { Field, FixedSizeList, Float64, Int32, Schema, makeData, Table, RecordBatch, Struct, tableToIPC } from 'apache-arrow';
-import { InvalidInputError, OBSERVABLE_COLUMNS, describeBackend, loadDataset, runSimulationAsync, type Engine, type ObservableRow, type RunResult } from '@mflab/core';
+import { InvalidInputError, describeBackend, loadDataset, runSimulationAsync, type Engine, type ObservableRow, type RunResult } from '@mflab/core';
 import { createEngine } from '@mflab/parallel';
-import { TrajectoryWriter, readCheckpoint, writeFileAtomic, writeRunInfo, type RunInfo, type StoredCheckpoint } from '@mflab/store';
+import { OBSERVABLES, TrajectoryWriter, readCheckpoint, writeOutputs, writeRunInfo, type RunInfo, type StoredCheckpoint } from '@mflab/store';
 import type { AppConfig } from '../config/schema.js';
 import { dataSpecOf, simulationConfigOf } from '../config/validate.js';
 import { configFingerprint } from './fingerprint.js';
 import { assertRunMatches } from './out-dir.js';
 import { packageVersions } from './versions.js';
-
-/** Observable columns after step and time (the store's metrics schema). */
-export const METRIC_COLUMNS = OBSERVABLE_COLUMNS.filter((c) => c !== 'step' && c !== 'time');
 
 /**
  * A run whose parameters grow this much (in l2 = (1/m) Σ ‖w_j‖², i.e. 10⁶ in norm) beyond their
@@ -73,7 +68,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
     const D = engine.D;
     writer = TrajectoryWriter.open({
       dir,
-      observables: METRIC_COLUMNS,
+      observables: OBSERVABLES,
       precision: config.train.precision,
       particleDimension: config.log.particles.every > 0 && config.log.particles.count > 0 ? D : undefined,
       particleOutputs: outputs,
@@ -150,32 +145,4 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
 export function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0];
-}
-
-/**
- * `outputs.arrow`: the network's outputs on the test set at the final step (point, f); with k
- * outputs f is a FixedSizeList<float64>[k] and `prediction` the argmax class.
- */
-export function writeOutputs(dir: string, f: Float64Array, k = 1): void {
-  const n = f.length / k;
-  const point = Int32Array.from({ length: n }, (_, i) => i);
-  if (k > 1) {
-    const prediction = new Int32Array(n);
-    for (let i = 0; i < n; i++) for (let c = 1; c < k; c++) if (f[i * k + c] > f[i * k + prediction[i]]) prediction[i] = c;
-    const listType = new FixedSizeList(k, new Field('item', new Float64(), false));
-    const fields = [new Field('point', new Int32(), false), new Field('f', listType, false), new Field('prediction', new Int32(), false)];
-    const children = [
-      makeData({ type: new Int32(), data: point }),
-      makeData({ type: listType, length: n, nullCount: 0, child: makeData({ type: new Float64(), data: f.slice() }) }),
-      makeData({ type: new Int32(), data: prediction }),
-    ];
-    const data = makeData({ type: new Struct(fields), length: n, nullCount: 0, children });
-    writeFileAtomic(join(dir, 'outputs.arrow'), tableToIPC(new Table(new Schema(fields), [new RecordBatch(new Schema(fields), data)]), 'file'));
-    return;
-  }
-  const fields = [new Field('point', new Int32(), false), new Field('f', new Float64(), false)];
-  const type = new Struct(fields);
-  const data = makeData({ type, length: f.length, nullCount: 0, children: [makeData({ type: new Int32(), data: point }), makeData({ type: new Float64(), data: f.slice() })] });
-  const table = new Table(new Schema(fields), [new RecordBatch(new Schema(fields), data)]);
-  writeFileAtomic(join(dir, 'outputs.arrow'), tableToIPC(table, 'file'));
 }

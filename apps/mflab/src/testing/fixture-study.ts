@@ -8,9 +8,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Table, makeVector, tableToIPC } from 'apache-arrow';
 import { Simulation, makeDataset, resolveSimulationConfig, runSimulation, type DataSpec, type Parameterization } from '@mflab/core';
-import { CORE_OBSERVABLES, TrajectoryWriter, rebuildIndex, runDirName, writeRunInfo, type RunStatus } from '@mflab/store';
+import { OBSERVABLES, TrajectoryWriter, rebuildIndex, runDirName, writeOutputs, writeRunInfo, type RunStatus } from '@mflab/store';
 
 export interface FixtureStudyOptions {
   /** Where to create the study (default: a fresh temporary directory). */
@@ -44,15 +43,6 @@ export const FIXTURE_DATA_SEED = 7;
 export const FIXTURE_DATA: DataSpec = { kind: 'teacher', d: 2, n: 32, nTest: 48, teacherWidth: 3, sphere: true };
 
 const VERSIONS = { mflab: '0.1.0-fixture' };
-
-function writeOutputs(dir: string, f: Float64Array): void {
-  const n = f.length;
-  const table = new Table({
-    point: makeVector(Int32Array.from({ length: n }, (_, i) => i)),
-    f: makeVector(Float64Array.from(f)),
-  });
-  fs.writeFileSync(path.join(dir, 'outputs.arrow'), tableToIPC(table, 'file'));
-}
 
 /**
  * Builds the study: every (parameterization, width, λ, seed) of the grid runs a few dozen GD
@@ -96,7 +86,7 @@ export function makeFixtureStudy(options: FixtureStudyOptions = {}): FixtureStud
             continue;
           }
           const sim = new Simulation(config, data);
-          const writer = TrajectoryWriter.open({ dir: runDir, observables: CORE_OBSERVABLES, precision: 'f64', particleDimension: sim.D, config: fullConfig, versions: VERSIONS });
+          const writer = TrajectoryWriter.open({ dir: runDir, observables: OBSERVABLES, precision: 'f64', particleDimension: sim.D, config: fullConfig, versions: VERSIONS });
           const start = performance.now();
           let status: RunStatus = 'done';
           let error: string | null = null;

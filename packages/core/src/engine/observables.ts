@@ -1,3 +1,4 @@
+import { OBSERVABLES } from '@mflab/store';
 import { classLossValue, lossValue } from '../loss.js';
 import { outputCount, type NetworkParams } from '../model/params.js';
 import { CounterRng, RandomStream } from '../random/index.js';
@@ -34,9 +35,15 @@ export interface ObservableRow {
   ntk_drift: number;
 }
 
-export const OBSERVABLE_COLUMNS: readonly (keyof ObservableRow)[] = [
-  'step', 'time', 'risk_train', 'risk_test', 'objective', 'error_train', 'error_test', 'move', 'l2', 'path', 'margin', 'ntk_drift',
-];
+/** The columns of a logged row: step, time and the store's one list of observable names. */
+export const OBSERVABLE_COLUMNS: readonly (keyof ObservableRow)[] = ['step', 'time', ...OBSERVABLES];
+
+// ObservableRow's fields are exactly step, time and the store's OBSERVABLES: adding an observable
+// means its name there and its field and value here, and nothing compiles until both are done.
+type RowNames = Exclude<keyof ObservableRow, 'step' | 'time'>;
+type StoreNames = (typeof OBSERVABLES)[number];
+const namesAgree: [RowNames] extends [StoreNames] ? ([StoreNames] extends [RowNames] ? true : never) : never = true;
+void namesAgree;
 
 /** Parameter statistics: Σ_j ‖w_j‖², (1/m)Σ|b_j|‖a_j‖, and the relative distance to w(0). */
 export interface ParameterStats {

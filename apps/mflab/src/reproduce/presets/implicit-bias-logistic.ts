@@ -18,11 +18,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { augmentInputs, initParams } from '@mflab/core';
-import { openRun, rebuildIndex, runDirName, TrajectoryWriter, writeRunInfo } from '@mflab/store';
+import { OBSERVABLES, openRun, rebuildIndex, runDirName, TrajectoryWriter, writeRunInfo } from '@mflab/store';
 import { expandGrid, type GridCell, type GridValue } from '../../config/grid.js';
 import { simulationConfigOf } from '../../config/validate.js';
 import { fitPowerLaw } from '../../report/fit.js';
-import { METRIC_COLUMNS } from '../../study/run-one.js';
 import { runSweep } from '../../study/sweep.js';
 import { packageVersions } from '../../study/versions.js';
 import type { Claim, FigureRequest, Preset, PresetContext, PresetResult } from '../types.js';
@@ -219,7 +218,7 @@ async function runOutputLayer(context: PresetContext, cell: GridCell, data: Chec
   };
   const info = { config, seed: core.seed, error: null, backend: 'output-layer (TypeScript, float64)', precision: 'f64' as const, versions: packageVersions() };
   writeRunInfo(dir, { ...info, status: 'running', timings: {} });
-  const writer = TrajectoryWriter.open({ dir, observables: METRIC_COLUMNS, precision: 'f64', config, versions: packageVersions() });
+  const writer = TrajectoryWriter.open({ dir, observables: OBSERVABLES, precision: 'f64', config, versions: packageVersions() });
   let stopped = false;
   try {
     const log = () => {

@@ -7,10 +7,9 @@
  * fast start of a trajectory is not a single straight segment).
  */
 import { Simulation, type DataSplit, type NetworkParams, type ObservableRow, type ParticleSnapshot } from '@mflab/core';
-import { TrajectoryWriter, writeRunInfo, type RunInfo } from '@mflab/store';
+import { OBSERVABLES, TrajectoryWriter, writeOutputs, writeRunInfo, type RunInfo } from '@mflab/store';
 import type { AppConfig } from '../../../config/schema.js';
 import { simulationConfigOf } from '../../../config/validate.js';
-import { METRIC_COLUMNS, writeOutputs } from '../../../study/run-one.js';
 import { packageVersions } from '../../../study/versions.js';
 
 /**
@@ -70,7 +69,7 @@ export async function runLogged(request: LoggedRunRequest): Promise<LoggedRunRes
   };
   if (request.initialParams) info.initialParams = request.initialParams.description;
   writeRunInfo(dir, info);
-  const writer = TrajectoryWriter.open({ dir, observables: METRIC_COLUMNS, precision: config.train.precision, particleDimension: simulation.D, config, versions });
+  const writer = TrajectoryWriter.open({ dir, observables: OBSERVABLES, precision: config.train.precision, particleDimension: simulation.D, config, versions });
   const rows: ObservableRow[] = [];
   let status: LoggedRunResult['status'] = 'done';
   let turn = performance.now();
