@@ -4,8 +4,6 @@
  * or config (one line naming the field, never a stack trace), 130 interrupted.
  */
 import { EXIT } from './commands/shared.js';
-import { UsageError } from './errors.js';
-import { ConfigError } from './config/validate.js';
 
 interface CommandModule {
   run(args: string[]): Promise<number>;
@@ -64,20 +62,14 @@ export async function main(argv: string[]): Promise<number> {
     return await (await entry.load()).run(args);
   } catch (error) {
     if (process.env.MFLAB_DEBUG) console.error(error);
-    const { InvalidInputError } = await import('@mflab/core');
-    if (error instanceof ConfigError || error instanceof InvalidInputError || error instanceof UsageError) {
-      process.stderr.write(`mflab ${command}: ${error.message}\n`);
-      return EXIT.usage;
-    }
+    const { MflabError, StoreError } = await import('@mflab/store');
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    const { StoreError } = await import('@mflab/store');
-    // A study that holds a link, or a DIR that is not a directory: the input is wrong, not the run.
-    if (error instanceof StoreError && (error.code === 'ELINK' || error.code === 'ENOTDIR')) {
+    // One hierarchy: the caller's input (a field, a flag, a directory) exits 2, a failure of the work 1.
+    if (error instanceof MflabError && error.kind === 'input') {
       process.stderr.write(`mflab ${command}: ${message}\n`);
       return EXIT.usage;
     }
-    const kind = error instanceof StoreError ? '' : 'error: ';
-    process.stderr.write(`mflab ${command}: ${kind}${message}\n`);
+    process.stderr.write(`mflab ${command}: ${error instanceof StoreError ? '' : 'error: '}${message}\n`);
     return EXIT.runFailure;
   }
 }

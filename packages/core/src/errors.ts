@@ -1,16 +1,7 @@
-/**
- * Bad input to the public API. The message starts with the field's path (`model.width: …`) so
- * that the CLI can print it as the one-line error users see, and says what is allowed.
- */
-export class InvalidInputError extends Error {
-  override readonly name = 'InvalidInputError';
-  constructor(
-    readonly field: string,
-    readonly detail: string,
-  ) {
-    super(`${field}: ${detail}`);
-  }
-}
+// The error hierarchy of every package lives in the lowest one (@mflab/store's errors.ts).
+import { InvalidInputError } from '@mflab/store';
+
+export { InvalidInputError, MflabError, type ErrorKind } from '@mflab/store';
 
 const show = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
 

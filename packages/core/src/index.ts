@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export * from './types.js';
-export { InvalidInputError } from './errors.js';
+export { InvalidInputError, MflabError, type ErrorKind } from './errors.js';
 export { CounterRng, Draws, RandomStream, checkSeed, philox4x32, type RandomStreamId } from './random/index.js';
 export { classLossGradient, classLossValue, lossDerivative, lossValue, outputResiduals, residuals } from './loss.js';
 export * from './model/index.js';
@@ -73,12 +73,7 @@ export {
 export {
   loadTensorBackend,
   tensorBackendInfo,
-  tensorForward,
-  tensorForwardBackward,
-  tensorReluKernelGram,
-  tensorTangentKernel,
   type LoadTensorBackendOptions,
   type TensorBackendInfo,
   type TensorBackendName,
-  type TensorGradients,
 } from './tensor/index.js';

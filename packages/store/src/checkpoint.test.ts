@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FILES, readCheckpoint, writeCheckpoint, writeFileAtomic, type CheckpointState } from './index.js';
+import { FILES, InvalidInputError, readCheckpoint, writeCheckpoint, writeFileAtomic, type CheckpointState } from './index.js';
 import { seededRandom, tempDir } from './testing/helpers.js';
 
 function bits(x: Float64Array): Buffer {
@@ -51,7 +51,7 @@ describe('checkpoint.arrow', () => {
     expect(back.params.k).toBe(k);
     expect(back.initialParams.k).toBe(k);
     expect(bits(back.params.b).equals(bits(b))).toBe(true);
-    expect(() => writeCheckpoint(dir, { ...state, params: { ...state.params, b: new Float64Array(m) } })).toThrow(/params\.b must be a Float64Array of m·k = 21 values/);
+    expect(() => writeCheckpoint(dir, { ...state, params: { ...state.params, b: new Float64Array(m) } })).toThrow(/params\.b: expected a Float64Array of m·k = 21 values/);
     writeCheckpoint(dir, { step: 1, params: { m, D, a: new Float64Array(m * D), b: new Float64Array(m) }, initialParams: { m, D, a: new Float64Array(m * D), b: new Float64Array(m) } });
     expect(readCheckpoint(dir)!.params.k).toBeUndefined();
   });
@@ -70,7 +70,7 @@ describe('checkpoint.arrow', () => {
   it('rejects inconsistent states before writing', () => {
     const dir = tempDir('bad');
     const ok = { m: 2, D: 2, a: new Float64Array(4), b: new Float64Array(2) };
-    expect(() => writeCheckpoint(dir, { step: -1, params: ok, initialParams: ok })).toThrow(RangeError);
+    expect(() => writeCheckpoint(dir, { step: -1, params: ok, initialParams: ok })).toThrow(InvalidInputError);
     expect(() => writeCheckpoint(dir, { step: 1, params: { ...ok, a: new Float64Array(3) }, initialParams: ok })).toThrow(/m·D = 4/);
     expect(fs.existsSync(path.join(dir, FILES.checkpoint))).toBe(false);
     writeFileAtomic(path.join(dir, 'x.txt'), ['a', 'b'].map((s) => Buffer.from(s)));

@@ -12,7 +12,7 @@
 import * as path from 'node:path';
 import { Bool, DataType, Float64, List, Precision, RecordBatch, Schema, Struct, Utf8, makeData, type Data } from 'apache-arrow';
 import { writeFileAtomic } from './atomic.js';
-import { StoreError } from './errors.js';
+import { StoreError, InvalidInputError } from './errors.js';
 import { encodeArrowFile, readArrowFile } from './ipc.js';
 import { CHECKPOINT_COLUMNS, CHECKPOINT_META, FILES, FORMAT_VERSION, META, checkpointSchema } from './schema.js';
 
@@ -69,11 +69,11 @@ function isFloat64(type: DataType): boolean {
 }
 
 function checkParams(where: string, p: NetworkParams): void {
-  if (!Number.isInteger(p.m) || p.m < 0 || !Number.isInteger(p.D) || p.D < 1) throw new RangeError(`${where}: m and D must be integers (m ≥ 0, D ≥ 1)`);
-  if (!(p.a instanceof Float64Array) || p.a.length !== p.m * p.D) throw new RangeError(`${where}.a must be a Float64Array of m·D = ${p.m * p.D} values`);
+  if (!Number.isInteger(p.m) || p.m < 0 || !Number.isInteger(p.D) || p.D < 1) throw new InvalidInputError(where, 'm and D must be integers (m ≥ 0, D ≥ 1)');
+  if (!(p.a instanceof Float64Array) || p.a.length !== p.m * p.D) throw new InvalidInputError(`${where}.a`, `expected a Float64Array of m·D = ${p.m * p.D} values`);
   const k = p.k ?? 1;
-  if (!Number.isInteger(k) || k < 1) throw new RangeError(`${where}: k must be a positive integer`);
-  if (!(p.b instanceof Float64Array) || p.b.length !== p.m * k) throw new RangeError(`${where}.b must be a Float64Array of m·k = ${p.m * k} values`);
+  if (!Number.isInteger(k) || k < 1) throw new InvalidInputError(`${where}.k`, 'expected a positive integer');
+  if (!(p.b instanceof Float64Array) || p.b.length !== p.m * k) throw new InvalidInputError(`${where}.b`, `expected a Float64Array of m·k = ${p.m * k} values`);
 }
 
 /**
@@ -81,7 +81,7 @@ function checkParams(where: string, p: NetworkParams): void {
  * many stream rows cover the checkpoint, so that resume can check the streams were not cut short.
  */
 export function writeCheckpoint(dir: string, state: CheckpointState, streamRows = { metrics: -1, particles: -1 }): void {
-  if (!Number.isInteger(state.step) || state.step < 0) throw new RangeError(`checkpoint step must be a non-negative integer, got ${state.step}`);
+  if (!Number.isInteger(state.step) || state.step < 0) throw new InvalidInputError('step', `expected a non-negative integer, got ${state.step}`);
   checkParams('params', state.params);
   checkParams('initialParams', state.initialParams);
   const metadata = new Map<string, string>([

@@ -1,25 +1,85 @@
 /**
- * Errors raised by the store. Every message is one line of the form `PATH: what is wrong`, so a
- * CLI can print it as is and a user knows which file to look at; the original error (an errno
- * from the file system, an exception from the Arrow reader) stays available as `cause`.
+ * The errors of mflab, one hierarchy for every package: {@link MflabError} is the base, its
+ * message one line that starts with what is wrong — a field (`model.width: …`) or a path
+ * (`/runs/a/run.json: …`) — so a CLI can print it as it is. This module sits in the lowest
+ * package (the store depends on apache-arrow only), so core, the partitioner and the app all
+ * extend the same base: {@link InvalidInputError} (bad input naming the field; core re-exports
+ * it), {@link StoreError} (a file or directory), the app's ConfigError and UsageError.
  */
 
-/** An error about one file or directory of the store. The message is `path: reason`, one line. */
-export class StoreError extends Error {
+/** Whether an error is the caller's input (exit code 2 in the CLI) or a failure of the work itself (exit 1). */
+export type ErrorKind = 'input' | 'failure';
+
+/**
+ * The base of every error mflab throws on purpose.
+ *
+ * @example
+ * try { run(); } catch (error) {
+ *   if (error instanceof MflabError) console.error(error.message); // one line: field or path first
+ *   process.exitCode = error instanceof MflabError && error.kind === 'input' ? 2 : 1;
+ * }
+ */
+export abstract class MflabError extends Error {
+  /** `input`: the caller's input is wrong; `failure`: the operation failed. */
+  abstract readonly kind: ErrorKind;
+}
+
+/** Collapses line breaks: every mflab error message is one line. */
+const oneLine = (text: string): string => text.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ').trim();
+
+/**
+ * Bad input to the public API or the CLI. The message starts with the field's path
+ * (`model.width: …`), or with its source and then the field (`my.yaml: model.width: …`), and
+ * says what is allowed.
+ *
+ * @example
+ * throw new InvalidInputError('model.width', 'expected an integer ≥ 1, got -4');
+ */
+export class InvalidInputError extends MflabError {
+  override readonly name: string = 'InvalidInputError';
+  readonly kind: ErrorKind = 'input';
+  /** Dotted path of the offending field (`model.width`, `grid.seed[2]`), or an argument name. */
+  readonly field: string;
+  /** What is wrong and what is allowed, without the field. */
+  readonly detail: string;
+  /** Where the input came from (a config file), when known. */
+  readonly source?: string;
+
+  constructor(field: string, detail: string, source?: string) {
+    const f = oneLine(field);
+    const d = oneLine(detail);
+    const s = source === undefined ? undefined : oneLine(source);
+    super(`${s ? `${s}: ` : ''}${f}: ${d}`);
+    this.field = f;
+    this.detail = d;
+    if (s !== undefined) this.source = s;
+  }
+}
+
+/**
+ * An error about one file or directory of the store. The message is `path: reason`, one line.
+ * A link inside a study (`ELINK`) or a path that is not a directory (`ENOTDIR`) is the caller's
+ * input; everything else a failure.
+ */
+export class StoreError extends MflabError {
+  override readonly name = 'StoreError';
   /** The file or directory concerned. */
   readonly path: string;
   /** What is wrong, without the path. */
   readonly reason: string;
-  /** The errno code (`ENOENT`, `ENOSPC`, ...) when a system call failed. */
+  /** The errno code (`ENOENT`, `ENOSPC`, ...) when a system call failed, or mflab's `ELINK`. */
   readonly code: string | undefined;
 
   constructor(path: string, reason: string, options: { cause?: unknown; code?: string } = {}) {
-    const oneLine = reason.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-    super(`${path}: ${oneLine}`, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'StoreError';
+    const text = oneLine(reason);
+    super(`${path}: ${text}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.path = path;
-    this.reason = oneLine;
+    this.reason = text;
     this.code = options.code;
+  }
+
+  get kind(): ErrorKind {
+    return this.code === 'ELINK' || this.code === 'ENOTDIR' ? 'input' : 'failure';
   }
 }
 

@@ -4,7 +4,7 @@
  * lazy readers, and Parquet/CSV export. It stores what the caller gives it and depends on
  * apache-arrow (and parquet-wasm for export) only.
  */
-export { StoreError } from './errors.js';
+export { InvalidInputError, MflabError, StoreError, type ErrorKind } from './errors.js';
 export {
   COLUMNS,
   CHECKPOINT_COLUMNS,

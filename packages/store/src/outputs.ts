@@ -7,6 +7,7 @@ import { Float64, Int32, RecordBatch, Struct, makeData, type FixedSizeList } fro
 import { writeFileAtomic } from './atomic.js';
 import { encodeArrowFile } from './ipc.js';
 import { FILES, outputsSchema } from './schema.js';
+import { InvalidInputError } from './errors.js';
 
 /**
  * Writes `dir/outputs.arrow` from f (n × k, sample-major): `point`, `f` and, with k > 1 outputs,
@@ -18,7 +19,7 @@ import { FILES, outputsSchema } from './schema.js';
 export function writeOutputs(dir: string, f: Float64Array, outputs = 1): void {
   const k = outputs;
   const n = f.length / k;
-  if (!Number.isInteger(n)) throw new RangeError(`outputs: ${f.length} values are not a whole number of points of k = ${k}`);
+  if (!Number.isInteger(n)) throw new InvalidInputError('f', `${f.length} values are not a whole number of points of k = ${k} outputs`);
   const schema = outputsSchema(k);
   const point = Int32Array.from({ length: n }, (_, i) => i);
   const children = [makeData({ type: new Int32(), data: point })];

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
-import { StoreError, describe, fsError } from './errors.js';
+import { StoreError, describe, fsError, InvalidInputError } from './errors.js';
 import { FILES, FORMAT_VERSION, type Precision } from './schema.js';
 
 /** Lifecycle of a run (§5). */
@@ -37,7 +37,7 @@ export type KeyValue = string | number | boolean;
 
 /** Writes `dir/run.json` atomically (creating `dir` if needed). */
 export function writeRunInfo(dir: string, info: RunInfo): void {
-  if (!STATUSES.includes(info.status)) throw new RangeError(`run status must be one of ${STATUSES.join(', ')}, got '${String(info.status)}'`);
+  if (!STATUSES.includes(info.status)) throw new InvalidInputError('status', `expected one of ${STATUSES.join(', ')}, got '${String(info.status)}'`);
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (err) {
@@ -88,8 +88,8 @@ function encodePart(s: string): string {
  */
 export function runDirName(keys: Readonly<Record<string, KeyValue>>): string {
   const parts = Object.entries(keys).map(([k, v]) => {
-    if (k.length === 0) throw new RangeError('swept key names must be non-empty');
-    if (typeof v === 'number' && !Number.isFinite(v)) throw new RangeError(`swept key '${k}' has a non-finite value`);
+    if (k.length === 0) throw new InvalidInputError('keys', 'swept key names must be non-empty');
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new InvalidInputError(`keys.${k}`, 'expected a finite value');
     return `${encodePart(k)}=${encodePart(String(v))}`;
   });
   return parts.length === 0 ? '.' : parts.join('/');

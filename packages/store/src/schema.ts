@@ -4,6 +4,7 @@
  * else in the package builds on this module, as apache-arrow builds on its type module.
  */
 import { Bool, Field, FixedSizeList, Float32, Float64, Int32, List, Schema, Utf8 } from 'apache-arrow';
+import { InvalidInputError } from './errors.js';
 
 /** Version of the on-disk layout, written into every schema's metadata. */
 export const FORMAT_VERSION = 1;
@@ -77,7 +78,7 @@ export function floatType(precision: Precision): Float32 | Float64 {
 }
 
 function checkPrecision(precision: string): asserts precision is Precision {
-  if (precision !== 'f32' && precision !== 'f64') throw new RangeError(`precision must be 'f32' or 'f64', got '${precision}'`);
+  if (precision !== 'f32' && precision !== 'f64') throw new InvalidInputError('precision', `expected 'f32' or 'f64', got '${precision}'`);
 }
 
 function baseMetadata(kind: FileKind, extra: ReadonlyMap<string, string> | undefined): Map<string, string> {
@@ -94,8 +95,8 @@ function baseMetadata(kind: FileKind, extra: ReadonlyMap<string, string> | undef
 export function metricsSchema(observables: readonly string[], metadata?: ReadonlyMap<string, string>): Schema {
   const seen = new Set<string>([COLUMNS.step, COLUMNS.time]);
   for (const name of observables) {
-    if (name.length === 0) throw new RangeError('observable names must be non-empty');
-    if (seen.has(name)) throw new RangeError(`observable name '${name}' is repeated or reserved`);
+    if (name.length === 0) throw new InvalidInputError('observables', 'observable names must be non-empty');
+    if (seen.has(name)) throw new InvalidInputError('observables', `observable name '${name}' is repeated or reserved`);
     seen.add(name);
   }
   const fields = [
@@ -113,8 +114,8 @@ export function metricsSchema(observables: readonly string[], metadata?: Readonl
  */
 export function particlesSchema(dimension: number, precision: Precision, metadata?: ReadonlyMap<string, string>, outputs = 1): Schema {
   checkPrecision(precision);
-  if (!Number.isInteger(dimension) || dimension < 1) throw new RangeError(`particle dimension D must be a positive integer, got ${dimension}`);
-  if (!Number.isInteger(outputs) || outputs < 1) throw new RangeError(`particle outputs k must be a positive integer, got ${outputs}`);
+  if (!Number.isInteger(dimension) || dimension < 1) throw new InvalidInputError('particleDimension', `expected a positive integer D, got ${dimension}`);
+  if (!Number.isInteger(outputs) || outputs < 1) throw new InvalidInputError('particleOutputs', `expected a positive integer k, got ${outputs}`);
   const m = baseMetadata('particles', metadata);
   m.set(META.precision, precision);
   m.set(META.dimension, String(dimension));
@@ -133,7 +134,7 @@ export function particlesSchema(dimension: number, precision: Precision, metadat
  * with k > 1 outputs, `f` a FixedSizeList<float64>[k] and `prediction` int32 (the argmax class).
  */
 export function outputsSchema(outputs = 1, metadata?: ReadonlyMap<string, string>): Schema {
-  if (!Number.isInteger(outputs) || outputs < 1) throw new RangeError(`outputs k must be a positive integer, got ${outputs}`);
+  if (!Number.isInteger(outputs) || outputs < 1) throw new InvalidInputError('outputs', `expected a positive integer k, got ${outputs}`);
   const fields = [
     new Field(OUTPUT_COLUMNS.point, new Int32(), false),
     new Field(OUTPUT_COLUMNS.f, outputs > 1 ? new FixedSizeList(outputs, new Field('item', new Float64(), false)) : new Float64(), false),

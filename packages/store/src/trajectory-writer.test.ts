@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   OBSERVABLES,
   FILES,
+  InvalidInputError,
   META,
   StoreError,
   TrajectoryWriter,
@@ -135,7 +136,7 @@ describe('TrajectoryWriter round trip', () => {
     const dir = tempDir('named');
     const w = TrajectoryWriter.open(options(dir));
     w.logMetrics(0, 0, { risk_train: 1.5, margin: -2 });
-    expect(() => w.logMetrics(0, 0, { risk_train: 1 })).toThrow(RangeError);
+    expect(() => w.logMetrics(0, 0, { risk_train: 1 })).toThrow(InvalidInputError);
     expect(() => w.logMetrics(1, 0, [1, 2])).toThrow(/expected 10 observable values/);
     w.close();
     const t = openRun(dir).metrics();

@@ -23,7 +23,7 @@ import {
 } from 'apache-arrow';
 import { fsyncDir, removeStaleTemps, writeFileAtomic, writeFully } from './atomic.js';
 import { writeCheckpoint, type CheckpointState, type StoredCheckpoint } from './checkpoint.js';
-import { StoreError, fsError } from './errors.js';
+import { StoreError, fsError, InvalidInputError } from './errors.js';
 import { STREAM_EOS, StreamFile, encodeStreamBatch, encodeStreamSchema } from './ipc.js';
 import { acquireLock, type Lock } from './lock.js';
 import { FILES, META, metricsSchema, particlesSchema, type FileKind, type Precision } from './schema.js';
@@ -317,7 +317,7 @@ export class TrajectoryWriter {
   static open(options: TrajectoryWriterOptions): TrajectoryWriter {
     const { dir } = options;
     const k = options.flushEveryRows ?? 64;
-    if (!Number.isInteger(k) || k < 1) throw new RangeError(`flushEveryRows must be a positive integer, got ${k}`);
+    if (!Number.isInteger(k) || k < 1) throw new InvalidInputError('flushEveryRows', `expected a positive integer, got ${k}`);
     const metadata = new Map<string, string>();
     if (options.config !== undefined) metadata.set(META.config, JSON.stringify(options.config));
     if (options.versions !== undefined) metadata.set(META.versions, JSON.stringify(options.versions));
@@ -383,14 +383,14 @@ export class TrajectoryWriter {
    */
   logMetrics(step: number, time: number, values: ArrayLike<number> | Readonly<Record<string, number>>): void {
     this.check();
-    if ((step | 0) !== step || step <= this.lastStep) throw new RangeError(`metrics step must be an int32 greater than the last one (${this.lastStep}), got ${step}`);
+    if ((step | 0) !== step || step <= this.lastStep) throw new InvalidInputError('step', `metrics step must be an int32 greater than the last one (${this.lastStep}), got ${step}`);
     const i = this.mRows;
     this.mStep[i] = step;
     this.mTime[i] = time;
     const cols = this.mObs;
     if (typeof (values as ArrayLike<number>).length === 'number') {
       const arr = values as ArrayLike<number>;
-      if (arr.length !== cols.length) throw new RangeError(`expected ${cols.length} observable values, got ${arr.length}`);
+      if (arr.length !== cols.length) throw new InvalidInputError('values', `expected ${cols.length} observable values, got ${arr.length}`);
       for (let c = 0; c < cols.length; c++) cols[c][i] = arr[c];
     } else {
       const rec = values as Readonly<Record<string, number>>;
@@ -412,9 +412,9 @@ export class TrajectoryWriter {
     if (sink === null || D === undefined) throw new StoreError(this.dir, 'this writer was opened without particleDimension: no particle stream');
     const { step, neurons, a, b } = snapshot;
     const count = neurons.length;
-    if ((step | 0) !== step || step < this.lastParticleStep()) throw new RangeError(`particle step must be an int32 not below the last one, got ${step}`);
+    if ((step | 0) !== step || step < this.lastParticleStep()) throw new InvalidInputError('step', `particle step must be an int32 not below the last one, got ${step}`);
     const K = this.particleOutputs;
-    if (a.length !== count * D || b.length !== count * K) throw new RangeError(`particle snapshot: expected a of ${count}×${D} and b of ${count}×${K} values, got ${a.length} and ${b.length}`);
+    if (a.length !== count * D || b.length !== count * K) throw new InvalidInputError('snapshot', `expected a of ${count}×${D} and b of ${count}×${K} values, got ${a.length} and ${b.length}`);
     let off = 0;
     while (off < count) {
       if (this.pRows === this.pCap) this.flushParticles();

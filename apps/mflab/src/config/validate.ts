@@ -18,22 +18,19 @@ const MAX_DETAIL = 500;
  * kept one line and short whatever went into it (a key with a newline, a 100 MB value): the
  * places that quote user text clip it themselves, and this is the backstop.
  */
-export class ConfigError extends Error {
-  /** Dotted path of the offending field (`model.width`, `grid.seed[2]`), or `config`. */
-  readonly field: string;
-  readonly detail: string;
-  /** Where the config came from (a file path), when known. */
-  readonly source?: string;
+/**
+ * A bad config: the InvalidInputError of the app, its field and detail clipped so that a
+ * hostile value never fills the terminal. `field` is the dotted path (`model.width`,
+ * `grid.seed[2]`) or `config`; `source` the file, when known.
+ *
+ * @example
+ * throw new ConfigError('model.width', 'expected an integer ≥ 1, got -4', 'my-run.yaml');
+ */
+export class ConfigError extends InvalidInputError {
+  override readonly name = 'ConfigError';
 
   constructor(field: string, detail: string, source?: string) {
-    const f = oneLine(clip(field, MAX_FIELD));
-    const d = oneLine(clip(detail, MAX_DETAIL));
-    const s = source === undefined ? undefined : oneLine(source);
-    super(`${s ? `${s}: ` : ''}${f}: ${d}`);
-    this.name = 'ConfigError';
-    this.field = f;
-    this.detail = d;
-    this.source = s;
+    super(oneLine(clip(field, MAX_FIELD)), oneLine(clip(detail, MAX_DETAIL)), source);
   }
 }
 
@@ -193,7 +190,7 @@ function resolveWithCore(config: AppConfig, source?: string): AppConfig {
     const core = resolveSimulationConfig({ seed: config.seed, model: config.model, loss: config.loss, train, log });
     return { ...config, ...core, train: { ...core.train, maxRisk }, log: { ...core.log, checkpointEvery } };
   } catch (error) {
-    if (error instanceof InvalidInputError) throw new ConfigError(error.field, error.message.slice(error.field.length + 2), source);
+    if (error instanceof InvalidInputError) throw new ConfigError(error.field, error.detail, source);
     throw error;
   }
 }

@@ -20,7 +20,7 @@ import { configFingerprint, describeDifferences, differingKeys } from './fingerp
 
 /** A command refused to write into a directory; nothing was written. Exit code 2. */
 export class OutputRefusedError extends UsageError {
-  override readonly name = 'OutputRefusedError';
+  override readonly name: string = 'OutputRefusedError';
 }
 
 /** What to do with a directory that already holds results. */

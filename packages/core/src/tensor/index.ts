@@ -1,7 +1,6 @@
 /**
- * The TensorFlow.js tensor backend of @mflab/core: GEMM-shaped work (empirical tangent kernel
- * Gram matrices, the analytic kernels of eq. (4) on grids, large-D forward and backward passes)
- * in float32, on tfjs-node when it loads, else tfjs-core with the wasm backend.
+ * The TensorFlow.js tensor backend of @mflab/core (float32): loading it — tfjs-node when it
+ * loads, else tfjs-core with the wasm backend — for the tfjs step kernel (engine/tfjs-kernel.ts).
  */
 export {
   loadTensorBackend,
@@ -10,6 +9,3 @@ export {
   type TensorBackendInfo,
   type TensorBackendName,
 } from './backend.js';
-export { tensorForward, tensorForwardBackward, type TensorGradients } from './forward.js';
-export { tensorReluKernelGram } from './relu-kernels.js';
-export { tensorTangentKernel } from './tangent-kernel.js';
