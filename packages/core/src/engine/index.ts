@@ -14,10 +14,9 @@ export {
   type SimulationConfigInput,
   type TrainSpec,
 } from './config.js';
-export { EpochBatches, gatherRows } from './batches.js';
 export type { InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
 export { StepPlan, updateCoefficients, type StepCoefficients, type StepPlanData } from './step-plan.js';
-export { EngineBase, describeBackend, outputsFor, predictOn, type BackendInfo, type Engine, type EngineStart, type MaybePromise } from './engine.js';
+export { describeBackend, outputsFor, predictOn, type BackendInfo, type Engine, type EngineStart, type MaybePromise } from './engine.js';
 export {
   getEngine,
   getKernel,
@@ -50,18 +49,7 @@ export {
   type ParameterStats,
   type ParticleSnapshot,
 } from './observables.js';
-// The shared-memory build of the wasm kernels, for the partitioner (@mflab/parallel).
-export {
-  SHARED_MEMORY_BASE,
-  SHARED_MEMORY_MAX_BYTES,
-  createSharedWasmMemory,
-  instantiateSharedWasmKernels,
-  kernelsOf,
-  type PrecisionKernels,
-  type SharedWasmMemory,
-  type WasmKernelExports,
-} from './wasm-module.js';
-export { WasmKernel, sampleStride, writeSampleMinor } from './wasm-kernel.js';
+export { WasmKernel } from './wasm-kernel.js';
 export { empiricalTangentKernel, relativeFrobeniusDistance } from './tangent-kernel.js';
 export { Simulation, kernelShapeOf, prepareKernel, selectKernel, type SimulationOptions } from './simulation.js';
 export { runSimulation, runSimulationAsync, type AsyncRunCallbacks, type RunCallbacks, type RunResult, type RunStatus, type SteppedModel } from './run.js';

@@ -1,4 +1,5 @@
-import { InvalidInputError, SHARED_MEMORY_BASE, SHARED_MEMORY_MAX_BYTES, sampleStride, type Precision } from '@mflab/core';
+import { InvalidInputError, type Precision } from '@mflab/core';
+import { SHARED_MEMORY_BASE, SHARED_MEMORY_MAX_BYTES, sampleStride } from '@mflab/core/internal';
 import type { InputSetLayout, ShardLayout, WorkerScratch } from './protocol.js';
 
 /** Every buffer starts on a 16-byte boundary (v128 loads). */

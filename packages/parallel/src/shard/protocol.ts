@@ -5,7 +5,8 @@
  * move in lockstep through Atomics barriers on a small shared control buffer — so `step(k)`
  * costs one round trip per call, not per step.
  */
-import type { Precision, SharedWasmMemory, SimulationConfig } from '@mflab/core';
+import type { Precision, SimulationConfig } from '@mflab/core';
+import type { SharedWasmMemory } from '@mflab/core/internal';
 
 /** One input set (x̃ stored D × nPad sample-minor, as the wasm kernels expect) and its f64 vectors. */
 export interface InputSetLayout {

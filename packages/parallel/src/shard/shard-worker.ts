@@ -18,7 +18,8 @@
  * writes only its own tiles, samples and neurons. Nothing is allocated per step.
  */
 import { parentPort } from 'node:worker_threads';
-import { StepPlan, classLossGradient, gatherRows, instantiateSharedWasmKernels, kernelsOf, lossDerivative, scalingOf, type LossName, type PrecisionKernels } from '@mflab/core';
+import { StepPlan, classLossGradient, lossDerivative, scalingOf, type LossName } from '@mflab/core';
+import { gatherRows, instantiateSharedWasmKernels, kernelsOf, type PrecisionKernels } from '@mflab/core/internal';
 import { Barrier } from './barrier.js';
 import { exposeOnPort } from './comlink-node.js';
 import { partRange, forwardTiles, gradientTiles } from './plan.js';

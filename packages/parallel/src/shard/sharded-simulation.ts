@@ -1,24 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Remote } from 'comlink';
-import {
-  EngineBase,
-  InvalidInputError,
-  cloneParams,
-  createSharedWasmMemory,
-  resolveRunLength,
-  usesFiniteBatches,
-  writeSampleMinor,
-  type AugmentedInputs,
-  type BackendInfo,
-  type DataSplit,
-  type Engine,
-  type EngineStart,
-  type NetworkParams,
-  type ObservableRow,
-  type SharedWasmMemory,
-  type SimulationConfig,
-} from '@mflab/core';
+import { InvalidInputError, cloneParams, resolveRunLength, usesFiniteBatches, type AugmentedInputs, type BackendInfo, type DataSplit, type Engine, type EngineStart, type NetworkParams, type ObservableRow, type SimulationConfig } from '@mflab/core';
+import { EngineBase, createSharedWasmMemory, writeSampleMinor, type SharedWasmMemory } from '@mflab/core/internal';
 import { workerExecArgv } from '../worker-argv.js';
 import { abortBarrier } from './barrier.js';
 import { wrapWorker } from './comlink-node.js';

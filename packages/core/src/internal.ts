@@ -1,0 +1,20 @@
+/**
+ * `@mflab/core/internal` — what sibling packages build engines from, and users need not see:
+ * the shared-memory build of the wasm kernels (for @mflab/parallel's shard workers), the engine
+ * base class, and the low-level layout helpers. Not a stable API: it changes with the engines.
+ *
+ * @packageDocumentation
+ */
+export { EngineBase } from './engine/engine.js';
+export { EpochBatches, gatherRows } from './engine/batches.js';
+export { sampleStride, writeSampleMinor } from './engine/wasm-kernel.js';
+export {
+  SHARED_MEMORY_BASE,
+  SHARED_MEMORY_MAX_BYTES,
+  createSharedWasmMemory,
+  instantiateSharedWasmKernels,
+  kernelsOf,
+  type PrecisionKernels,
+  type SharedWasmMemory,
+  type WasmKernelExports,
+} from './engine/wasm-module.js';
