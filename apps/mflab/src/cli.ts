@@ -38,6 +38,14 @@ Every command takes --help. Examples:
   mflab inspect mflab-out/widths
 `;
 
+/**
+ * The `mflab` command line as a function: `argv` without node and the script (`['run',
+ * 'my-run.yaml']`); resolves to the exit code (ARCHITECTURE.md §6: 0 ok, 1 run failure, 2 bad
+ * usage or config) and leaves exiting to the caller. Commands are loaded only when used.
+ *
+ * @example
+ * const code = await main(['run', '--print-config']); // 0; prints a config with every default
+ */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   if (command === undefined) {

@@ -6,7 +6,15 @@
 /** Model families (registry keys of kernels and engines): today the two-layer network of §1. */
 export const TWO_LAYER = 'two-layer';
 
+/**
+ * `model.parameterization`: a row of the table in ARCHITECTURE.md §1, which fixes the output
+ * scale s, the risk weight κ, the weight-decay weight ρ and the learning-rate factor γ of
+ * eqs. (1)–(2) (see `scalingOf`). `mean-field` (s = 1/m, γ = m): each neuron moves O(η) per
+ * step whatever the width m; `ntk` (s = 1/√m, γ = 1): standard GD in NTK scaling; `lazy`
+ * (s = α/m, κ = 1/α², with α = `model.alpha`): α = 1 is mean-field, large α the lazy regime.
+ */
 export type Parameterization = 'mean-field' | 'ntk' | 'lazy';
+/** Every {@link Parameterization}, in the order of §1's table: the values `model.parameterization` accepts. */
 export const PARAMETERIZATIONS: readonly Parameterization[] = ['mean-field', 'ntk', 'lazy'];
 
 /**
@@ -15,26 +23,57 @@ export const PARAMETERIZATIONS: readonly Parameterization[] = ['mean-field', 'nt
  * cross-entropy on integer labels, ℓ(f, y) = logsumexp(f) − f_y (k = C outputs).
  */
 export type LossName = 'square' | 'logistic' | 'softmax';
+/** Every {@link LossName}: the values `loss` accepts (ARCHITECTURE.md §6). */
 export const LOSSES: readonly LossName[] = ['square', 'logistic', 'softmax'];
 
+/**
+ * `model.init.kind`: how w(0) is drawn (ARCHITECTURE.md §1 "Initialization"), each draw then
+ * multiplied by τ = `model.init.scale`. `gaussian`: a_j ~ N(0, σ_a² I_D), b_j ~ N(0, σ_b²);
+ * `sphere`: a_j uniform on the unit sphere of R^D, b_j = ±1; `uniform-b`: a_j on the unit
+ * sphere, b_j ~ U[0, 1] (Chizat's illustration). Neuron j's draws depend only on (seed, j) (§4).
+ */
 export type InitKind = 'gaussian' | 'sphere' | 'uniform-b';
+/** Every {@link InitKind}: the values `model.init.kind` accepts. */
 export const INIT_KINDS: readonly InitKind[] = ['gaussian', 'sphere', 'uniform-b'];
 
+/**
+ * `train.precision`: the floating-point type a step kernel computes in — `f64` (the reference
+ * kernel's only one) or `f32` (the tfjs kernel's only one; the wasm kernels have both, f32 with
+ * twice the SIMD lanes). In f32, partial outputs are still summed across neuron blocks in
+ * float64. The host copies of parameters and outputs are float64 either way; particle snapshots
+ * are stored in the run's precision (ARCHITECTURE.md §5).
+ */
 export type Precision = 'f32' | 'f64';
+/** Every {@link Precision}: the values `train.precision` accepts. */
 export const PRECISIONS: readonly Precision[] = ['f32', 'f64'];
 
 /** `train.backend`: `auto` picks (see selectKernel); the others name a step kernel. */
 export type BackendName = 'auto' | 'wasm' | 'tfjs' | 'reference';
+/** Every {@link BackendName}: the values `train.backend` accepts. */
 export const BACKENDS: readonly BackendName[] = ['auto', 'wasm', 'tfjs', 'reference'];
 
+/**
+ * `train.integrator`: `gd` is full-batch gradient descent on the training set (ARCHITECTURE.md §1);
+ * `sgd` is minibatch SGD, over the finite training set or on fresh population samples (see
+ * `TrainSpec.integrator`).
+ */
 export type IntegratorName = 'gd' | 'sgd';
+/** Every {@link IntegratorName}: the values `train.integrator` accepts. */
 export const INTEGRATORS: readonly IntegratorName[] = ['gd', 'sgd'];
 
 /** Step size η_t: `constant` η, or `cosine` η (1 + cos(π t / T)) / 2 over the T steps of the run. */
 export type LrSchedule = 'constant' | 'cosine';
+/** Every {@link LrSchedule}: the values `train.schedule` accepts. */
 export const SCHEDULES: readonly LrSchedule[] = ['constant', 'cosine'];
 
+/**
+ * `data.kind` (ARCHITECTURE.md §6): a generated set (`teacher`, `gaussian-mixture`, `stripe`,
+ * `checkerboard`, `circle`), whose point i depends only on (data seed, i) (§4) and which also
+ * offers a population sampler for SGD, or a file read by `loadDataset` (`csv`, `arrow`,
+ * `parquet`, `idx`; see `FILE_DATA_KINDS`).
+ */
 export type DataKind = 'teacher' | 'gaussian-mixture' | 'stripe' | 'checkerboard' | 'circle' | 'csv' | 'arrow' | 'parquet' | 'idx';
+/** Every {@link DataKind}: the values `data.kind` accepts, generated kinds first. */
 export const DATA_KINDS: readonly DataKind[] = ['teacher', 'gaussian-mixture', 'stripe', 'checkerboard', 'circle', 'csv', 'arrow', 'parquet', 'idx'];
 
 /**

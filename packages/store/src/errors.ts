@@ -14,7 +14,10 @@ export type ErrorKind = 'input' | 'failure';
  * The base of every error mflab throws on purpose.
  *
  * @example
- * try { run(); } catch (error) {
+ * import { MflabError, listRuns } from '@mflab/store';
+ * try {
+ *   await listRuns(dir);
+ * } catch (error) {
  *   if (error instanceof MflabError) console.error(error.message); // one line: field or path first
  *   process.exitCode = error instanceof MflabError && error.kind === 'input' ? 2 : 1;
  * }

@@ -248,6 +248,20 @@ function cutStream(sink: StreamSink, kind: FileKind, maxStep: number): void {
  * Protocol for exact resume: log step k's rows first, then call {@link TrajectoryWriter.checkpoint}
  * with the state after k updates. A run restarted with `resumeFrom: readCheckpoint(dir)` continues
  * at step k + 1, and its trajectory is bitwise that of a run never interrupted.
+ *
+ * @example
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { TrajectoryWriter, openRun } from '@mflab/store';
+ * const runDir = join(mkdtempSync(join(tmpdir(), 'mflab-')), 'run');
+ * const writer = TrajectoryWriter.open({ dir: runDir, observables: ['risk_train', 'risk_test'], precision: 'f64' });
+ * try {
+ *   for (let step = 0; step <= 100; step += 10) writer.logMetrics(step, step * 0.1, { risk_train: 1 / (1 + step), risk_test: 1.1 / (1 + step) });
+ * } finally {
+ *   writer.close();
+ * }
+ * console.log(openRun(runDir).metrics().numRows); // 11
  */
 export class TrajectoryWriter {
   readonly dir: string;

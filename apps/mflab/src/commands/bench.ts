@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { CounterRng, Simulation, resolveSimulationConfig, type DataSplit } from '@mflab/core';
+import { CounterRng, PRECISIONS, Simulation, resolveSimulationConfig, type DataSplit, type Precision } from '@mflab/core';
 import { ShardedSimulation } from '@mflab/parallel';
 import { EXIT, parse, table, workersOf } from './shared.js';
 
@@ -67,8 +67,8 @@ export async function benchCommand(args: string[]): Promise<number> {
   process.stderr.write(`mflab bench: ${availableParallelism()} cores, Node ${process.version}\n`);
   for (const w of workloads) {
     const data = syntheticSplit(w.n, w.d);
-    const config = (precision: 'f32' | 'f64') => ({ model: { width: w.m, init: { sigmaA: 1 / Math.sqrt(w.d) } }, train: { lr: 0.1, precision, backend: 'wasm' as const } });
-    for (const precision of ['f32', 'f64'] as const) {
+    const config = (precision: Precision) => ({ model: { width: w.m, init: { sigmaA: 1 / Math.sqrt(w.d) } }, train: { lr: 0.1, precision, backend: 'wasm' as const } });
+    for (const precision of PRECISIONS) {
       const sim = Simulation.create(config(precision), data);
       const s = await secondsPerStep((k) => sim.step(k), seconds);
       rows.push([`${w.n}, ${w.d}, ${w.m}`, `wasm/${precision}`, '1', (s * 1e3).toFixed(2), ((w.n * w.m) / s / 1e9).toFixed(3)]);

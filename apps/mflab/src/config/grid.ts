@@ -8,11 +8,14 @@ import type { AppConfig } from './schema.js';
 import { keyPart, quote } from './text.js';
 import { ConfigError, allowedKeys, validateConfig } from './validate.js';
 
+/** One value of a grid axis: a config value; in the raw grid a string "a..b" stands for the integers a…b. */
 export type GridValue = number | string | boolean;
 
+/** One run of a sweep, as {@link expandGrid} returns it: its swept values and its full config. */
 export interface GridCell {
   /** The swept keys of this run, in grid order (its hive directory name). */
   readonly keys: Record<string, GridValue>;
+  /** The base config with this cell's values set, validated, every default filled in (no `grid`). */
   readonly config: AppConfig;
 }
 

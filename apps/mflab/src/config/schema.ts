@@ -111,6 +111,11 @@ export const logSchema = z.strictObject({
 const gridValue = z.union([z.number(), z.string().max(MAX_GRID_STRING), z.boolean()]);
 export const gridSchema = z.record(z.string().min(1).max(MAX_GRID_KEY), z.array(gridValue).min(1).max(MAX_GRID_VALUES));
 
+/**
+ * The whole config file (ARCHITECTURE.md §6) as a strict zod object: parsing fills every default
+ * and rejects unknown keys. Prefer {@link validateConfig}, which adds the cross-field checks and
+ * turns failures into one-line ConfigErrors.
+ */
 export const configSchema = z.strictObject({
   /** A short name: the default output directory is mflab-out/<name>. */
   name: z.string().max(MAX_NAME).regex(/^[A-Za-z0-9._-]+$/, 'expected letters, digits, ".", "_" or "-"').optional(),
@@ -128,4 +133,5 @@ export const configSchema = z.strictObject({
 
 /** A config with every default filled in. */
 export type AppConfig = z.output<typeof configSchema>;
+/** A config as written (YAML/JSON, ARCHITECTURE.md §6): every key optional, before defaults. */
 export type AppConfigInput = z.input<typeof configSchema>;

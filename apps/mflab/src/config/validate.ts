@@ -14,14 +14,11 @@ const MAX_FIELD = 120;
 const MAX_DETAIL = 500;
 
 /**
- * A bad config: the CLI prints `source: field: detail` as one line and exits 2. The message is
- * kept one line and short whatever went into it (a key with a newline, a 100 MB value): the
- * places that quote user text clip it themselves, and this is the backstop.
- */
-/**
- * A bad config: the InvalidInputError of the app, its field and detail clipped so that a
- * hostile value never fills the terminal. `field` is the dotted path (`model.width`,
- * `grid.seed[2]`) or `config`; `source` the file, when known.
+ * A bad config: the InvalidInputError of the app; the CLI prints `source: field: detail` as one
+ * line and exits 2. `field` is the dotted path (`model.width`, `grid.seed[2]`) or `config`;
+ * `source` the file, when known. The message is kept one line and short whatever went into it (a
+ * key with a newline, a 100 MB value): the places that quote user text clip it themselves, and
+ * this is the backstop.
  *
  * @example
  * throw new ConfigError('model.width', 'expected an integer ≥ 1, got -4', 'my-run.yaml');

@@ -11,6 +11,7 @@ import { loadStudy, type ExcludedRun } from './load.js';
 import { detectFonts, rasterize, renderSvg, type FontSetup } from './render.js';
 import { namespaceSvgIds, reportHtml, reportMarkdown, type WrittenFigure } from './write.js';
 
+/** Options of {@link generateReport}; all optional. */
 export interface GenerateReportOptions {
   /** Where to write `report.html`, `report.md` and `figures/` (default: the study directory). */
   out?: string;
@@ -34,12 +35,18 @@ export interface ReportFigure {
   spec: string;
 }
 
+/**
+ * What {@link generateReport} wrote and found: the paths of report.html and report.md, the
+ * figures, the fitted exponents, the runs left out, and a summary for the terminal.
+ */
 export interface ReportResult {
   /** The study (or run) directory read. */
   dir: string;
   /** The output directory. */
   out: string;
+  /** Absolute path of `report.html`. */
   html: string;
+  /** Absolute path of `report.md`. */
   markdown: string;
   figures: ReportFigure[];
   /** Figures left out, with the reason (missing data is not an error). */

@@ -3,6 +3,10 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@mflab/store';
 import type { Claim, Preset, PresetResult } from './types.js';
 
+/**
+ * The content of a reproduction's `claims.json`: the preset, how it ran (quick size, seconds,
+ * package versions), its claims, figures and notes, and the count of verdicts.
+ */
 export interface ClaimsFile {
   preset: string;
   title: string;
@@ -11,6 +15,7 @@ export interface ClaimsFile {
   seconds: number;
   versions: Record<string, string>;
   claims: Claim[];
+  /** The figures written, paths relative to the output directory (`figures/<name>.svg`). */
   figures: { name: string; title: string; svg: string; png: string | null }[];
   notes: string[];
   summary: { holds: number; fails: number; undecided: number };
@@ -35,6 +40,10 @@ export function checkClaims(claims: readonly Claim[]): void {
 const show = (v: Claim['value']): string => (v === null ? '—' : typeof v === 'number' ? (Number.isFinite(v) && (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0)) ? v.toExponential(3) : String(Number(v.toPrecision(4)))) : v);
 const escapeMd = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/**
+ * Checks the claims ({@link checkClaims}, throws on a malformed one), then writes `claims.json`
+ * and a readable `claims.md` into `out` (atomically); returns what claims.json holds.
+ */
 export function writeClaims(out: string, preset: Preset, result: PresetResult, extra: { quick: boolean; seconds: number; versions: Record<string, string>; figures: ClaimsFile['figures'] }): ClaimsFile {
   checkClaims(result.claims);
   const summary = {

@@ -7,6 +7,10 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 
+/**
+ * One of a paper's claims, tested: what was measured, its value, the criterion and the verdict.
+ * Written to claims.json and tabled in claims.md; {@link checkClaims} rejects incomplete ones.
+ */
 export interface Claim {
   /** Short stable id, e.g. `plateau-matches-kernel`. */
   id: string;
@@ -20,6 +24,7 @@ export interface Claim {
   criterion: string;
   /** Whether it holds; null when it could not be decided (say why in `note`). */
   holds: boolean | null;
+  /** Anything the reader must know about this claim; required when `holds` is null. */
   note?: string;
 }
 
@@ -31,9 +36,11 @@ export interface FigureRequest {
   spec: TopLevelSpec;
 }
 
+/** What a preset's `run` is given: where to write, at which size, and how to report and stop. */
 export interface PresetContext {
   /** The reproduction's output directory (the study goes in `<out>/study`, figures in `<out>/figures`). */
   out: string;
+  /** `--quick`: small sizes that finish in seconds (see `runtime.quick`); claims may fail at them. */
   quick: boolean;
   /** Threads for the study. */
   workers: number;
@@ -43,6 +50,7 @@ export interface PresetContext {
   log(line: string): void;
 }
 
+/** What a preset's `run` returns: its claims, the figures to draw and notes (see {@link writeClaims}). */
 export interface PresetResult {
   claims: Claim[];
   figures: FigureRequest[];
@@ -52,7 +60,12 @@ export interface PresetResult {
   study?: string;
 }
 
+/**
+ * A paper reproduction (`mflab reproduce ID`): metadata for `--list` and a `run` that does the
+ * experiment. Each lives in reproduce/presets/<id>.ts; get one with {@link loadPreset}.
+ */
 export interface Preset {
+  /** One of {@link PRESET_IDS}. */
   id: string;
   title: string;
   /** Citation of the paper(s). */

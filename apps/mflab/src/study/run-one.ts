@@ -22,29 +22,56 @@ import { packageVersions } from './versions.js';
  */
 export const MAX_L2_GROWTH = 1e12;
 
+/** What {@link executeRun} runs, and where: one validated config into one run directory. */
 export interface RunRequest {
+  /** The run's config, every default filled in (see {@link validateConfig}). */
   config: AppConfig;
+  /** The run directory (ARCHITECTURE.md §5 files); created when absent. */
   dir: string;
   /** Threads this run may use (default 1). */
   threads?: number;
   /** Continue from the directory's checkpoint when there is one. */
   resume?: boolean;
+  /** Polled at every log point: true stops the run there, checkpointed and resumable. */
   shouldStop?: () => boolean;
+  /** Called with every logged row; `total` is the run's step count (epochs resolved). */
   onProgress?: (step: number, total: number, row: ObservableRow) => void;
 }
 
 export type RunOutcomeStatus = 'done' | 'diverged' | 'stopped';
 
+/**
+ * How a run ended, as also written to its run.json (ARCHITECTURE.md §5). A failure is not an
+ * outcome: {@link executeRun} records it in run.json and throws.
+ */
 export interface RunOutcome {
+  /** `stopped` (asked to stop) leaves run.json `running`, to continue with `resume`. */
   status: RunOutcomeStatus;
+  /** Steps completed (the checkpoint's step). */
   step: number;
+  /** Why it diverged or stopped (one line). */
   reason?: string;
+  /** The last logged row of observables (ARCHITECTURE.md §1). */
   final: ObservableRow;
+  /** The engine that ran it, in words (e.g. `wasm/f64, 4 threads (sharded, block 256)`). */
   backend: string;
+  /** Wall-clock seconds of this call. */
   seconds: number;
+  /** The checkpoint step it resumed from, or null for a fresh start. */
   resumedFrom: number | null;
 }
 
+/**
+ * Runs one config to the end into `dir`, writing run.json, metrics.arrows, particles.arrows,
+ * checkpoint.arrow and outputs.arrow (ARCHITECTURE.md §5). Refuses a directory that holds
+ * another run (or any run, without `resume`) before writing anything; on failure it marks
+ * run.json `failed` and throws.
+ *
+ * @example
+ * const config = validateConfig({ model: { width: 256 }, train: { steps: 500 } });
+ * const outcome = await executeRun({ config, dir: 'runs/first' });
+ * console.log(outcome.status, outcome.final.risk_test);
+ */
 export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   const { config, dir } = request;
   const started = performance.now();

@@ -42,10 +42,15 @@ export interface StudyMeta {
   shards?: number;
 }
 
+/** What {@link runSweep} runs, and where: the grid's cells into one study directory. */
 export interface SweepRequest {
+  /** The runs, as {@link expandGrid} returns them; each goes to `out/<swept keys>/`. */
   cells: readonly GridCell[];
+  /** The study directory (ARCHITECTURE.md §5). */
   out: string;
+  /** What `study.json` records: name, title, the grid and the config as written. */
   meta: StudyMeta;
+  /** Pool threads of the sweep executor. */
   workers: number;
   /** Skip finished runs, continue interrupted ones from their checkpoints (always on for a shard). */
   resume: boolean;
@@ -55,7 +60,9 @@ export interface SweepRequest {
   resumeIfSame?: boolean;
   /** Run only this shard's cells (the cost-balanced partition of shards.ts). */
   shard?: ShardSpec;
+  /** Aborting stops running runs after their current step (resumable) and starts no more. */
   signal?: AbortSignal;
+  /** The executor's progress reports (see @mflab/parallel's SweepProgress). */
   onProgress?: (progress: SweepProgress) => void;
   /** Called once the tasks are known (ids, costs, steps) — for the progress display. */
   onPlan?: (tasks: readonly { id: string; cost: number; steps: number }[], skipped: number) => void;
@@ -75,8 +82,11 @@ export interface StudyRunSummary {
   result?: RunTaskResult;
 }
 
+/** How a sweep went: one entry per cell of this process's shard, and the wall-clock time. */
 export interface SweepSummary {
+  /** Every cell's outcome, `skipped` for runs finished before (with `resume`). */
   runs: StudyRunSummary[];
+  /** Wall-clock seconds of the whole call. */
   seconds: number;
 }
 
@@ -86,6 +96,19 @@ interface PendingCell {
   dir: string;
 }
 
+/**
+ * Runs a study into `out`: writes `study.json`, runs each cell as a task on a SweepExecutor into
+ * its hive-style run directory, then rebuilds `index.arrow` (ARCHITECTURE.md §5). Several
+ * processes may share a study (each run directory is claimed first); a failed run is recorded
+ * and the others go on.
+ *
+ * @example
+ * const grid = { 'model.width': [64, 256], seed: [0, 1] };
+ * const cells = expandGrid({ train: { steps: 500 }, grid });
+ * const meta = { name: 'widths', grid, config: { train: { steps: 500 } } };
+ * const summary = await runSweep({ cells, out: 'mflab-out/widths', meta, workers: 2, resume: false });
+ * console.log(summary.runs.filter((r) => r.status === 'done').length, 'of', cells.length, 'done');
+ */
 export async function runSweep(request: SweepRequest): Promise<SweepSummary> {
   const started = performance.now();
   const { out, cells, signal } = request;

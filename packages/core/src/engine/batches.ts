@@ -79,8 +79,10 @@ export class EpochBatches {
  * featureStride nPad), labels (width 1) and f_{w(0)} (width k).
  *
  * @example
- * // x̃ of a batch of B rows, sample-major, D values per row:
- * gatherRows(order, offset, 0, B, D, train.x, 0, D, 1, batch.x, 0, D, 1);
+ * // Rows 2 and 0 of a sample-major 3 × 2 matrix, into a 2 × 2 batch:
+ * const x = Float64Array.of(1, 2, 3, 4, 5, 6);
+ * const batch = new Float64Array(4);
+ * gatherRows(Int32Array.of(2, 0), 0, 0, 2, 2, x, 0, 2, 1, batch, 0, 2, 1); // batch = 5 6 1 2
  */
 export function gatherRows(
   order: Int32Array,

@@ -48,6 +48,22 @@ export interface SimulationConfig {
   log: LogSpec;
 }
 
+/**
+ * A {@link SimulationConfig} as a user writes it (a config file's keys of ARCHITECTURE.md §6
+ * without `data` and `grid`): every key optional, each section partial. Defaults: seed 0,
+ * {@link DEFAULT_MODEL} and `DEFAULT_INIT`, loss `square`, {@link DEFAULT_TRAIN},
+ * {@link DEFAULT_LOG}. {@link resolveSimulationConfig} fills and validates it (unknown keys are
+ * errors); `Simulation.create` takes it directly.
+ *
+ * @example
+ * const input: SimulationConfigInput = {
+ *   seed: 3,
+ *   model: { width: 512, parameterization: 'lazy', alpha: 10 },
+ *   train: { steps: 2000, lr: 0.05, weightDecay: 1e-3 },
+ *   log: { every: 20, particles: { every: 0 } },
+ * };
+ * const resolved = resolveSimulationConfig(input); // resolved.train.precision === 'f64'
+ */
 export interface SimulationConfigInput {
   seed?: number;
   model?: ModelSpecInput;
@@ -58,6 +74,11 @@ export interface SimulationConfigInput {
 
 export type { LrSchedule };
 
+/**
+ * The `train` defaults (ARCHITECTURE.md §6): 1000 steps of full-batch GD with η = 0.1, no
+ * weight decay, a constant step size, float64, backend `auto`; `batchSize` and `epochs` null
+ * (the whole training set, and `steps` sets the length).
+ */
 export const DEFAULT_TRAIN: Readonly<TrainSpec> = {
   steps: 1000,
   lr: 0.1,
@@ -70,6 +91,10 @@ export const DEFAULT_TRAIN: Readonly<TrainSpec> = {
   backend: 'auto',
 };
 
+/**
+ * The `log` defaults (ARCHITECTURE.md §6): a row every 10 steps, snapshots of 64 neurons every
+ * 100 steps, `ntk_drift` off (on a probe of 64 training points when turned on).
+ */
 export const DEFAULT_LOG: Readonly<LogSpec> = {
   every: 10,
   particles: { every: 100, count: 64 },

@@ -122,6 +122,16 @@ export interface FitStats {
   minMargin: number;
 }
 
+/**
+ * {@link FitStats} of n scalar predictions f against targets y (k = 1; {@link classFitStats}
+ * for k ≥ 2): risk R = (1/n) Σ_i ℓ(f_i, y_i) (ARCHITECTURE.md §1), error the fraction with
+ * y_i f_i ≤ 0 (f_i = 0 counts as wrong), minMargin = min_i y_i f_i. Error and margin mean
+ * something only for ±1 labels ({@link observableRow} reports NaN for regression). n = 0 gives NaN
+ * for all three.
+ *
+ * @example
+ * fitStats('square', 2, Float64Array.of(0.5, -1), Float64Array.of(1, -1)); // { risk: 0.0625, error: 0, minMargin: 0.5 }
+ */
 export function fitStats(loss: LossName, n: number, f: Float64Array, y: Float64Array): FitStats {
   if (n === 0) return { risk: NaN, error: NaN, minMargin: NaN };
   let risk = 0;

@@ -3,6 +3,11 @@ import type { ObservableRow, ParticleSnapshot } from './observables.js';
 import type { Engine } from './engine.js';
 import type { Simulation } from './simulation.js';
 
+/**
+ * What {@link runSimulation} calls as the run goes: each logged row and particle snapshot (to
+ * write them to a store, print or plot them) and, between log points, whether to stop. All
+ * optional and synchronous; {@link AsyncRunCallbacks} may return promises.
+ */
 export interface RunCallbacks {
   /** Called with every logged row, step 0 (or the resume step) first. */
   onMetrics?(row: ObservableRow): void;
@@ -22,8 +27,18 @@ export interface AsyncRunCallbacks {
 /** What a run drives: any {@link Engine} (core's `Simulation`, the sharded engine of @mflab/parallel). */
 export type SteppedModel = Pick<Engine, 'config' | 'currentStep' | 'step' | 'observe' | 'particles'>;
 
+/**
+ * How a run ended: `done` (all `config.train.steps` updates), `diverged` (the objective of a
+ * logged row was not finite: NaN or ±∞), `stopped` (`shouldStop` returned true). Not the store's
+ * `run.json` status (ARCHITECTURE.md §5, `running | done | failed | diverged`), which the app
+ * derives from it: a stopped run stays `running`, to be resumed.
+ */
 export type RunStatus = 'done' | 'diverged' | 'stopped';
 
+/**
+ * What {@link runSimulation} and {@link runSimulationAsync} return. The run always observes after
+ * its last update, so `last.step === step`, and for a `done` run `last` is the final state.
+ */
 export interface RunResult {
   status: RunStatus;
   /** Steps completed when the run ended. */
@@ -105,7 +120,8 @@ function* runLoop(model: SteppedModel, shouldStop: (() => boolean) | undefined):
  * logging costs nothing per step. A non-finite objective marks the run diverged and stops it.
  *
  * @example
- * const sim = Simulation.create({ model: { width: 256 }, train: { steps: 200 } }, data);
+ * const data = makeDataset(resolveDataSpec({ kind: 'teacher', d: 4, n: 128, nTest: 128 }), 0);
+ * const sim = Simulation.create({ model: { width: 256 }, train: { steps: 200 }, log: { every: 50 } }, data);
  * const { status, last } = runSimulation(sim, { onMetrics: (row) => console.log(row.step, row.risk_train) });
  */
 export function runSimulation(sim: Simulation, callbacks: RunCallbacks = {}): RunResult {
@@ -131,8 +147,10 @@ export function runSimulation(sim: Simulation, callbacks: RunCallbacks = {}): Ru
  * the same rows; the event loop gets a turn every {@link EVENT_LOOP_TURN_MS} ms.
  *
  * @example
- * const engine = await createEngine(config, data, { threads: 4 }); // @mflab/parallel
- * const result = await runSimulationAsync(engine, { onMetrics: (row) => writer.logMetrics(row.step, row.time, row) });
+ * import { createEngine } from '@mflab/parallel';
+ * const sharded = await createEngine(config, data, { threads: 4 });
+ * const result = await runSimulationAsync(sharded, { onMetrics: (row) => console.log(row.step, row.risk_train) });
+ * await sharded.dispose();
  */
 export async function runSimulationAsync(sim: SteppedModel, callbacks: AsyncRunCallbacks = {}): Promise<RunResult> {
   const loop = runLoop(sim, callbacks.shouldStop);

@@ -8,7 +8,7 @@ import { outputResiduals } from '../loss.js';
 import { inputDimension, type AugmentedInputs } from '../model/inputs.js';
 import { cloneParams, type NetworkParams } from '../model/params.js';
 import { loadTensorBackend, tensorBackendInfo } from '../tensor/backend.js';
-import { TWO_LAYER, type DataSplit } from '../types.js';
+import { PRECISIONS, TWO_LAYER, type DataSplit } from '../types.js';
 import { gatherRows, type EpochBatches } from './batches.js';
 import { resolveSimulationConfig, type SimulationConfig, type SimulationConfigInput } from './config.js';
 import { EngineBase, type BackendInfo, type Engine, type EngineStart } from './engine.js';
@@ -21,7 +21,7 @@ import { WasmKernel } from './wasm-kernel.js';
 import { wasmKernelsAvailable } from './wasm-module.js';
 
 // Registration order is `auto`'s order of preference within a precision: wasm, then reference.
-for (const precision of ['f32', 'f64'] as const) {
+for (const precision of PRECISIONS) {
   registerKernel<StepKernel>({ model: TWO_LAYER, backend: 'wasm', precision, available: wasmKernelsAvailable, create: () => new WasmKernel(precision) });
 }
 registerKernel<StepKernel>({ model: TWO_LAYER, backend: 'reference', precision: 'f64', available: () => true, create: () => new ReferenceKernel() });

@@ -57,6 +57,16 @@ interface TfjsInputs extends InputsHandle {
 /** The data term of a neuron chunk (A_J, B_J) on input chunk `ci`: [G_a (|J|×D), G_b (|J|×k)]. */
 type ChunkGradients = (aChunk: Tensor2D, bChunk: Tensor2D, ci: number) => [Tensor2D, Tensor2D];
 
+/**
+ * Chunk sizes of a {@link TfjsKernel}: what its GEMMs and intermediates look like, not what they
+ * compute. They trade memory for GEMM size, and since they set the order of the float32 sums
+ * (blockSize of the outputs, the row chunks of the gradients), changing them may change the
+ * last bits of a run.
+ *
+ * @example
+ * await loadTensorBackend();
+ * const sim = new Simulation(config, data, { kernel: new TfjsKernel({ neuronChunk: 4096 }) });
+ */
 export interface TfjsKernelOptions {
   /** Neurons per block of partial outputs (default 256, as WasmKernel): float32 within a block, float64 across blocks. */
   readonly blockSize?: number;

@@ -45,7 +45,8 @@ export function sampleStride(n: number, bytesPerValue: number): number {
  * engine's shared memory both load inputs through it.
  *
  * @example
- * writeSampleMinor({ n: 2, D: 2, x: Float64Array.of(1, 2, 3, 4) }, heap, 0, 4); // heap[0..8) = 1 3 0 0 2 4 0 0
+ * const heap = new Float64Array(8);
+ * writeSampleMinor({ n: 2, D: 2, x: Float64Array.of(1, 2, 3, 4) }, heap, 0, 4); // heap = 1 3 0 0 2 4 0 0
  */
 export function writeSampleMinor(inputs: AugmentedInputs, heap: Float32Array | Float64Array, base: number, nPad: number): void {
   const { n, D, x } = inputs;

@@ -61,6 +61,16 @@ export interface PrecisionKernels {
   readonly applyGradientsVec: ApplyGradientsVec;
 }
 
+/**
+ * The six kernels of one precision from a wasm instance's exports (the `…F32` or `…F64`
+ * functions): forward, update and applyGradients, and their vector-output versions (k ≥ 2).
+ * Picked once, so that hot loops do not branch on the precision; @mflab/parallel's shard
+ * workers call it on their instance of the shared-memory build.
+ *
+ * @example
+ * const memory = createSharedWasmMemory(SHARED_MEMORY_BASE + (1 << 20));
+ * const { forward, update } = kernelsOf(instantiateSharedWasmKernels(memory), 'f32');
+ */
 export function kernelsOf(exports: WasmKernelExports, precision: Precision): PrecisionKernels {
   return precision === 'f32'
     ? {

@@ -11,6 +11,13 @@ export interface AugmentedInputs {
   readonly x: Float64Array;
 }
 
+/**
+ * D, the input dimension the network sees: d + 1 with the bias coordinate of x̃ = (x, 1), else d
+ * (ARCHITECTURE.md §1). It is the length of each a_j and of each row of {@link AugmentedInputs}.
+ *
+ * @example
+ * inputDimension(2, true); // 3
+ */
 export function inputDimension(d: number, bias: boolean): number {
   return bias ? d + 1 : d;
 }

@@ -18,16 +18,39 @@ export function outputCount(p: { readonly k?: number }): number {
   return p.k ?? 1;
 }
 
+/**
+ * Zeroed parameters of m neurons with D input weights and k output weights each, in the
+ * neuron-major layout of {@link NetworkParams} (a: m × D, b: m × k); `k` is set on the result
+ * only when k ≠ 1. `initParams` draws w(0) into such a buffer.
+ *
+ * @example
+ * const p = allocateParams(3, 2); // a = [a_0, a_1, a_2] ∈ R^{3×2}, b ∈ R^3
+ * p.a.set([1, 0, 0, 1, -1, 1]);
+ * p.b.set([1, -1, 0.5]);
+ */
 export function allocateParams(m: number, D: number, k = 1): NetworkParams {
   const base = { m, D, a: new Float64Array(m * D), b: new Float64Array(m * k) };
   return k === 1 ? base : { ...base, k };
 }
 
+/**
+ * A deep copy of `p` (fresh a and b buffers, same m, D, k): a snapshot that later steps do not
+ * touch — e.g. w(0) kept beside w(t), or an engine's `params`, which it refreshes in place.
+ *
+ * @example
+ * const before = cloneParams(engine.params);
+ * await engine.step(10);
+ */
 export function cloneParams(p: NetworkParams): NetworkParams {
   const base = { m: p.m, D: p.D, a: p.a.slice(), b: p.b.slice() };
   return p.k === undefined ? base : { ...base, k: p.k };
 }
 
+/**
+ * Copies the values of `from` into the existing buffers of `to` (no allocation; m, D and k of
+ * `to` are left as they are). The shapes are not checked: use {@link checkParams} first when
+ * they may differ.
+ */
 export function copyParams(from: NetworkParams, to: NetworkParams): void {
   to.a.set(from.a);
   to.b.set(from.b);

@@ -12,6 +12,15 @@ export interface Scaling {
   readonly gamma: number;
 }
 
+/**
+ * The constants (s, κ, ρ, γ) of `spec.parameterization` at width m = `spec.width`, as in
+ * ARCHITECTURE.md §1's table: mean-field (1/m, 1, 1/m, m), ntk (1/√m, 1, 1, 1), lazy
+ * (α/m, 1/α², 1/m, m) with α = `spec.alpha` (ignored by the other two).
+ *
+ * @example
+ * scalingOf({ width: 100, parameterization: 'ntk', alpha: 1 }); // { s: 0.1, kappa: 1, rho: 1, gamma: 1 }
+ * driveOf(scalingOf({ width: 100, parameterization: 'mean-field', alpha: 1 })); // κγs = 1 at any width
+ */
 export function scalingOf(spec: Pick<ModelSpec, 'width' | 'parameterization' | 'alpha'>): Scaling {
   const m = spec.width;
   switch (spec.parameterization) {

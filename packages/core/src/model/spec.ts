@@ -29,9 +29,23 @@ export interface ModelSpec {
   init: InitSpec;
 }
 
+/**
+ * `model` as a user writes it (ARCHITECTURE.md §6): every key optional, `init` partial too.
+ * {@link resolveModelSpec} fills the rest from {@link DEFAULT_MODEL} and {@link DEFAULT_INIT}
+ * and validates the result.
+ *
+ * @example
+ * const model: ModelSpecInput = { width: 4096, parameterization: 'ntk', init: { scale: 0.1 } };
+ * resolveModelSpec(model).init.kind; // 'gaussian'
+ */
 export type ModelSpecInput = Partial<Omit<ModelSpec, 'init'>> & { init?: Partial<InitSpec> };
 
+/** The `model.init` defaults: gaussian with σ_a = σ_b = 1, τ = 1, not symmetric (ARCHITECTURE.md §1). */
 export const DEFAULT_INIT: Readonly<InitSpec> = { kind: 'gaussian', scale: 1, symmetric: false, sigmaA: 1, sigmaB: 1 };
+/**
+ * The `model` defaults besides `init` ({@link DEFAULT_INIT}): width m = 1024, mean-field,
+ * α = 1, inputs augmented with a bias coordinate, not centered (ARCHITECTURE.md §6).
+ */
 export const DEFAULT_MODEL: Readonly<Omit<ModelSpec, 'init'>> = {
   width: 1024,
   parameterization: 'mean-field',

@@ -15,6 +15,11 @@ export const RandomStream = {
   probe: 8,
   batchOrder: 9,
 } as const;
+/**
+ * The number of one of {@link RandomStream}'s streams (1…9), the `stream` key of
+ * {@link CounterRng}. The numbers are part of the determinism contract (ARCHITECTURE.md §4):
+ * renumbering a stream changes every draw from it.
+ */
 export type RandomStreamId = (typeof RandomStream)[keyof typeof RandomStream];
 
 const TWO_POW_32 = 4294967296;

@@ -9,6 +9,11 @@ import { wrapWorker } from './comlink-node.js';
 import { SAMPLE_ALIGN, planLayout } from './layout.js';
 import { CONTROL, type InputSetLayout, type ShardLayout, type ShardWorkerApi } from './protocol.js';
 
+/**
+ * Options of {@link ShardedSimulation.create}: the partition (ARCHITECTURE.md §3) on top of core's
+ * EngineStart (w(0), and w(t) with `startStep` to resume). Every field is optional; only
+ * `blockSize` and `sampleBlockSize` change the numbers, never `workers`.
+ */
 export interface ShardedSimulationOptions extends EngineStart {
   /** Worker threads (default: os.availableParallelism()). The result does not depend on it. */
   workers?: number;
@@ -62,9 +67,9 @@ export function shardWorkersOf(sim: ShardedSimulation): readonly Worker[] {
  * @example
  * import { ShardedSimulation } from '@mflab/parallel';
  * import { makeDataset, resolveDataSpec, resolveSimulationConfig, runSimulationAsync } from '@mflab/core';
- * const data = makeDataset(resolveDataSpec({ kind: 'teacher', d: 8, n: 4096, nTest: 512 }), 0);
- * const config = resolveSimulationConfig({ model: { width: 65536 }, train: { steps: 100, precision: 'f32' } });
- * const sim = await ShardedSimulation.create(config, data, { workers: 4 });
+ * const data = makeDataset(resolveDataSpec({ kind: 'teacher', d: 8, n: 1024, nTest: 256 }), 0);
+ * const config = resolveSimulationConfig({ model: { width: 16384 }, train: { steps: 40, precision: 'f32' }, log: { every: 10 } });
+ * const sim = await ShardedSimulation.create(config, data, { workers: 2 });
  * try {
  *   const { last } = await runSimulationAsync(sim);
  *   console.log(last.risk_train, sim.backendInfo);

@@ -148,16 +148,24 @@ const pools = new WeakMap<SweepExecutor, Piscina>();
  * thread. Aborting the signal asks running tasks to stop after their current step (they return
  * 'stopped' once flushed) and leaves the rest 'not-started'.
  *
- * ```ts
- * const executor = new SweepExecutor({ taskModule: SIMULATION_TASK_MODULE });
+ * @example
+ * import { SIMULATION_TASK_MODULE, SweepExecutor, stopOnSigint, type SimulationTaskInput, type SimulationTaskResult, type SweepTask } from '@mflab/parallel';
+ * // Four runs of the built-in task module (widths × seeds); Ctrl-C stops them after their current step.
+ * const tasks: SweepTask<SimulationTaskInput>[] = [64, 256].flatMap((width) =>
+ *   [0, 1].map((seed) => ({
+ *     id: `width=${width}/seed=${seed}`,
+ *     input: { config: { seed, model: { width }, train: { steps: 100 } }, data: { kind: 'teacher', d: 4, n: 128 }, dataSeed: 0 },
+ *   })),
+ * );
+ * const executor = new SweepExecutor({ taskModule: SIMULATION_TASK_MODULE, workers: 2 });
  * const stop = stopOnSigint();
  * try {
- *   const outcomes = await executor.run(tasks, { signal: stop.signal, onProgress: draw });
+ *   const outcomes = await executor.run<SimulationTaskInput, SimulationTaskResult>(tasks, { signal: stop.signal });
+ *   for (const o of outcomes) console.log(o.id, o.status, o.result?.final.risk_train);
  * } finally {
  *   stop.dispose();
  *   await executor.close();
  * }
- * ```
  */
 export class SweepExecutor {
   readonly taskModule: URL;

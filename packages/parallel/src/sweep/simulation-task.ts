@@ -21,6 +21,11 @@ import {
 import { createEngine } from '../engine.js';
 import type { TaskContext, TaskResult } from './types.js';
 
+/**
+ * The input of the built-in task module ({@link SIMULATION_TASK_MODULE}), one per grid cell:
+ * plain data, so it crosses to the pool thread by structured clone. Unknown keys are rejected,
+ * and {@link simulationTaskCost} validates it before the sweep starts.
+ */
 export interface SimulationTaskInput {
   /** The run's config (ARCHITECTURE.md §6 keys seed, model, loss, train, log). */
   config: SimulationConfigInput;
@@ -30,11 +35,17 @@ export interface SimulationTaskInput {
   dataSeed?: number;
 }
 
+/**
+ * What the built-in task module returns: the TaskResult status, the steps completed and the last
+ * logged row — final observables only; nothing is written to disk (the app's own task module
+ * writes the trajectory to the store).
+ */
 export interface SimulationTaskResult extends TaskResult {
   /** Steps completed. */
   steps: number;
   /** The last logged row (every observable of ARCHITECTURE.md §1). */
   final: ObservableRow;
+  /** Which engine ran it (single-thread or sharded, backend, precision). */
   backend: BackendInfo;
 }
 

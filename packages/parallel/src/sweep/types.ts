@@ -52,6 +52,7 @@ export interface SweepTask<Input = unknown> {
   cost?: number;
 }
 
+/** How one task of a sweep ended (see {@link SweepOutcome.status} for what each value means). */
 export type SweepStatus = 'done' | 'diverged' | 'failed' | 'stopped' | 'not-started';
 
 /** The record of one task, in the order of the tasks given to `run`. */
@@ -94,7 +95,9 @@ export interface SweepProgress {
   outcome?: SweepOutcome;
 }
 
+/** Options of one `SweepExecutor.run` call; all optional. */
 export interface SweepRunOptions {
+  /** Called on progress polls that saw a new report and once per finished task (see {@link SweepProgress}). */
   onProgress?: (progress: SweepProgress) => void;
   /** Aborting stops running tasks after their current step and leaves the rest `not-started`. */
   signal?: AbortSignal;
@@ -110,6 +113,10 @@ export interface SweepResourceLimits {
   stackSizeMb?: number;
 }
 
+/**
+ * Options of `new SweepExecutor(…)`: the task module to run and the pool's shape. Only
+ * `taskModule` is required; unknown keys are rejected.
+ */
 export interface SweepExecutorOptions {
   /** The task module: a path or a file URL of a JavaScript ES module (see {@link TaskFunction}). */
   taskModule: string | URL;
