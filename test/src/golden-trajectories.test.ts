@@ -17,7 +17,11 @@ import { runGolden, type GoldenEngine, type GoldenOutcome } from './helpers/gold
 
 const FILE = fileURLToPath(new URL('./golden/trajectories.json', import.meta.url));
 
-/** Gaussian blobs around `classes` random centres in R^d, labels 0..classes−1 (as in parallel's tests). */
+/**
+ * Gaussian blobs around `classes` random centres in R^d, labels 0..classes−1: the generator of
+ * parallel's vector-sgd test, kept here as a frozen copy on purpose — the recorded hashes depend on
+ * every bit of these inputs, so an edit to another test's fixture must not reach them.
+ */
 function blobs(n: number, d: number, classes: number, seed: number): Dataset {
   const centres = new CounterRng(99, 1).at(0);
   const mu = Float64Array.from({ length: classes * d }, () => 1.5 * centres.normal());
