@@ -48,9 +48,9 @@ export type Precision = 'f32' | 'f64';
 export const PRECISIONS: readonly Precision[] = ['f32', 'f64'];
 
 /** `train.backend`: `auto` picks (see selectKernel); the others name a step kernel. */
-export type BackendName = 'auto' | 'wasm' | 'tfjs' | 'reference';
+export type BackendName = 'auto' | 'wasm' | 'native' | 'tfjs' | 'reference';
 /** Every {@link BackendName}: the values `train.backend` accepts. */
-export const BACKENDS: readonly BackendName[] = ['auto', 'wasm', 'tfjs', 'reference'];
+export const BACKENDS: readonly BackendName[] = ['auto', 'wasm', 'native', 'tfjs', 'reference'];
 
 /**
  * `train.integrator`: `gd` is full-batch gradient descent on the training set (ARCHITECTURE.md §1);

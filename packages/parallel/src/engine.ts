@@ -6,7 +6,7 @@
  * registry.
  */
 import { InvalidInputError, TWO_LAYER, getEngine, modelFamilyOf, registerEngine, usesFiniteBatches, type DataShape, type DataSplit, type Engine, type EngineKind, type EngineOptions, type SimulationConfig } from '@mflab/core';
-import { ShardedSimulation } from './shard/sharded-simulation.js';
+import { SHARDED_BACKENDS, ShardedSimulation } from './shard/sharded-simulation.js';
 
 /**
  * Below this much work per step (samples per step × neurons) a step takes well under a
@@ -20,7 +20,7 @@ registerEngine({
   kind: 'sharded',
   unsupported: (config, data) => {
     if (config.train.integrator !== 'gd' && !usesFiniteBatches(config, data)) return 'population SGD draws fresh samples on one thread';
-    if (config.train.backend !== 'auto' && config.train.backend !== 'wasm') return `the sharded engine runs the wasm kernels, not ${config.train.backend}`;
+    if (!SHARDED_BACKENDS.includes(config.train.backend)) return `the sharded engine runs the wasm or native kernels, not ${config.train.backend}`;
     return null;
   },
   create: (config, data, options) => ShardedSimulation.create(config, data, { ...options, workers: options.threads }),

@@ -20,7 +20,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { existsSync, statfsSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { DATA_DEFAULTS, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, isFileKind, tfjsStepIsFaster, type DataSplit, type LossName, type Precision } from '@mflab/core';
+import { DATA_DEFAULTS, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, NATIVE_BLOCK_SIZE, NATIVE_CACHE_BYTES, isFileKind, loadNativeRuntime, nativeStepIsFaster, tfjsStepIsFaster, type DataSplit, type LossName, type Precision } from '@mflab/core';
 import { SHARED_MEMORY_BASE, SHARED_MEMORY_MAX_BYTES, sampleStride } from '@mflab/core/internal';
 import { DEFAULT_LARGE_TASK_COST } from '@mflab/parallel';
 import { runDirName } from '@mflab/store';
@@ -48,9 +48,13 @@ const MiB = 1024 * 1024;
  * (fused f32 step 0.11–0.52 G pairs/s at small D ≈ 2 G pair·dim/s; ≈ 24 GFLOP/s per thread at
  * d = 784; plain JS 0.02–0.07 G pairs/s). The constants are half the measured rates: an estimate
  * that errs long, for slower or busier machines. tfjs is chosen (by `auto`) only where it was
- * measured faster than wasm, so it gets wasm f32's rate.
+ * measured faster than wasm, so it gets wasm f32's rate. The native kernel (ONNX Runtime GEMMs,
+ * 4 flops per pair·dim with σ(Z) kept) ran at 60–85 GFLOP/s per thread in f32 at d = 784, ≈ 17 G
+ * pair·dim/s; f64 at about half that.
  */
 export const THROUGHPUT = {
+  'native/f32': 8e9,
+  'native/f64': 4e9,
   'wasm/f32': 2e9,
   'wasm/f64': 1e9,
   'tfjs/f32': 2e9,
@@ -151,7 +155,7 @@ export interface EstimateOptions {
 }
 
 /** Which step kernel the run will use (as `selectKernel` would pick it, TensorFlow.js loaded where it is preferred). */
-export type KernelName = 'wasm' | 'tfjs' | 'reference';
+export type KernelName = 'wasm' | 'native' | 'tfjs' | 'reference';
 
 /** What the estimate was computed for. */
 export interface RunShape {
@@ -433,7 +437,9 @@ function shapeOf(config: AppConfig, options: EstimateOptions): RunShape {
   // core's selectKernel/prepareKernel: auto → tfjs for f32 where it was measured faster (kernelShapeOf: n = the SGD batch), else wasm.
   const kernelN = sgd ? batch : n;
   let kernel: KernelName;
-  if (sharded || train.backend === 'wasm') kernel = 'wasm';
+  // auto → native on GEMM-bound shapes where onnxruntime-node loads (single-thread and sharded alike).
+  if (train.backend === 'native' || (train.backend === 'auto' && nativeStepIsFaster({ n: kernelN, D, m }) && loadNativeRuntime().ok)) kernel = 'native';
+  else if (sharded || train.backend === 'wasm') kernel = 'wasm';
   else if (train.backend === 'reference') kernel = 'reference';
   else if (train.backend === 'tfjs') kernel = 'tfjs';
   else kernel = train.precision === 'f32' && tfjsStepIsFaster({ n: kernelN, D, m }) ? 'tfjs' : 'wasm';
@@ -563,6 +569,16 @@ export function estimateRun(config: AppConfig, options: EstimateOptions = {}): R
     memory.testData += 2 * nTest * D * 4;
     memory.params += 3 * P * 4;
     memory.buffers += TFJS_WORKSPACE_BYTES;
+  }
+  if (kernel === 'native') {
+    // core/src/engine/native-kernel.ts: x̃ of each set feature-major in the run's precision (one
+    // copy per worker when sharded: ONNX Runtime cannot read shared memory), the parameters, the
+    // kept σ(Z) blocks (bounded), and ONNX Runtime's per-block intermediates (Z, S, M: bs × n).
+    const copies = sharded ? threads : 1;
+    memory.trainData += copies * D * (n + (sgd ? B : 0)) * b;
+    memory.testData += copies * D * nTest * b;
+    memory.params += 2 * P * b;
+    memory.buffers += Math.min(B * m * b, NATIVE_CACHE_BYTES) + copies * 3 * NATIVE_BLOCK_SIZE * Math.max(n, nTest, B) * b;
   }
   const wasmBytes = wasmParts.trainData + wasmParts.testData + wasmParts.params + wasmParts.buffers;
   for (const key of ['trainData', 'testData', 'params', 'buffers'] as const) memory[key] += wasmParts[key];

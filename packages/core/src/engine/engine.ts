@@ -23,7 +23,7 @@ export type MaybePromise<T> = T | Promise<T>;
 /** Which implementation ran, for every run's metadata. */
 export interface BackendInfo {
   /** The step kernel's backend. */
-  backend: 'reference' | 'wasm' | 'tfjs';
+  backend: 'reference' | 'wasm' | 'tfjs' | 'native';
   precision: Precision;
   /** With backend 'tfjs': which TensorFlow.js backend ran the GEMMs (tfjs-node or tfjs-wasm). */
   tensorBackend?: 'tfjs-node' | 'tfjs-wasm';

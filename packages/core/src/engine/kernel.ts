@@ -25,7 +25,7 @@ export interface InputsHandle {
  * the residual r — the update of that range. No n×m matrix is ever formed.
  */
 export interface StepKernel {
-  readonly backend: 'reference' | 'wasm' | 'tfjs';
+  readonly backend: 'reference' | 'wasm' | 'tfjs' | 'native';
   readonly precision: Precision;
   /** Copies parameters into the kernel (rounded to its precision). */
   uploadParams(params: NetworkParams): ParamsHandle;

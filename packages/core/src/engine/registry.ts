@@ -11,7 +11,7 @@ import type { SimulationConfig } from './config.js';
 import type { Engine, EngineStart } from './engine.js';
 
 /** The backends of step kernels (`train.backend` without `auto`). */
-export type KernelBackend = 'reference' | 'wasm' | 'tfjs';
+export type KernelBackend = 'reference' | 'wasm' | 'tfjs' | 'native';
 
 /** The shape of one step: n samples (the SGD batch or the training set), input dimension D (with the bias coordinate), m neurons. */
 export interface KernelShape {

@@ -4,6 +4,7 @@
  * (float64), the fused wasm SIMD kernels (f32, f64) and the TensorFlow.js kernel (f32; `auto`
  * takes it where it was measured faster), then the single-thread engine.
  */
+import { InvalidInputError } from '../errors.js';
 import { outputResiduals } from '../loss.js';
 import { inputDimension, type AugmentedInputs } from '../model/inputs.js';
 import { cloneParams, type NetworkParams } from '../model/params.js';
@@ -16,11 +17,28 @@ import type { InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
 import type { ObservableRow } from './observables.js';
 import { ReferenceKernel } from './reference-kernel.js';
 import { kernelsOfModel, registerEngine, registerKernel, resolveKernel, type KernelShape } from './registry.js';
+import { NativeKernel, nativeStepIsFaster } from './native-kernel.js';
+import { loadNativeRuntime } from '../native/runtime.js';
 import { TfjsKernel, tensorBackendNotLoaded, tfjsStepIsFaster } from './tfjs-kernel.js';
 import { WasmKernel } from './wasm-kernel.js';
 import { wasmKernelsAvailable } from './wasm-module.js';
 
-// Registration order is `auto`'s order of preference within a precision: wasm, then reference.
+// Registration order is `auto`'s order of preference within a precision: native where measured
+// faster (GEMM-bound shapes), then wasm, then reference.
+for (const precision of PRECISIONS) {
+  registerKernel<StepKernel>({
+    model: TWO_LAYER,
+    backend: 'native',
+    precision,
+    available: () => loadNativeRuntime().ok,
+    preferredFor: nativeStepIsFaster,
+    create: () => {
+      const runtime = loadNativeRuntime();
+      if (!runtime.ok) throw new InvalidInputError('train.backend', `${runtime.reason}; use backend wasm or auto`);
+      return new NativeKernel(precision);
+    },
+  });
+}
 for (const precision of PRECISIONS) {
   registerKernel<StepKernel>({ model: TWO_LAYER, backend: 'wasm', precision, available: wasmKernelsAvailable, create: () => new WasmKernel(precision) });
 }

@@ -23,6 +23,8 @@ import { ReferenceKernel } from './reference-kernel.js';
 import { Simulation, prepareKernel, selectKernel } from './simulation.js';
 import { TfjsKernel, tfjsStepIsFaster, type TfjsKernelOptions } from './tfjs-kernel.js';
 import { WasmKernel } from './wasm-kernel.js';
+import { NativeKernel, nativeStepIsFaster } from './native-kernel.js';
+import { loadNativeRuntime } from '../native/runtime.js';
 
 const F32_TOLERANCE = 1e-4;
 
@@ -41,7 +43,8 @@ describe('before TensorFlow.js is loaded', () => {
   it('auto does not pick tfjs while it is not loaded, even on a shape it would', () => {
     const shape = { n: 10_000, D: 785, m: 1024 };
     expect(tfjsStepIsFaster(shape)).toBe(true);
-    expect(selectKernel(f32Config('auto'), shape)).toBeInstanceOf(WasmKernel);
+    // The native GEMM kernel comes first where onnxruntime-node loads; never tfjs.
+    expect(selectKernel(f32Config('auto'), shape)).toBeInstanceOf(loadNativeRuntime().ok ? NativeKernel : WasmKernel);
   });
 });
 
@@ -203,12 +206,17 @@ describe('TfjsKernel (float32) agrees with the float64 reference over 50 steps',
     (sim.kernel as TfjsKernel).dispose();
   });
 
-  it('auto takes tfjs for f32 on GEMM-bound shapes only, and never for f64', async () => {
+  it('auto takes tfjs for f32 on GEMM-bound shapes only (after the native kernel, where it loads), and never for f64', async () => {
     const big = { n: 10_000, D: 785, m: 1024 };
     const small = { n: 256, D: 3, m: 4096 };
-    expect(await prepareKernel(f32Config('auto'), big)).toBeInstanceOf(TfjsKernel);
+    const native = loadNativeRuntime().ok;
+    expect(await prepareKernel(f32Config('auto'), big)).toBeInstanceOf(native ? NativeKernel : TfjsKernel);
     expect(await prepareKernel(f32Config('auto'), small)).toBeInstanceOf(WasmKernel);
-    expect(await prepareKernel(f32Config('auto', 'f64'), big)).toBeInstanceOf(WasmKernel);
+    expect(await prepareKernel(f32Config('auto', 'f64'), big)).toBeInstanceOf(native ? NativeKernel : WasmKernel);
+    // A shape tfjs is faster on and the native kernel is not preferred for (D < 65).
+    const mid = { n: 2048, D: 33, m: 4096 };
+    expect(nativeStepIsFaster(mid) || !tfjsStepIsFaster(mid)).toBe(false);
+    expect(await prepareKernel(f32Config('auto'), mid)).toBeInstanceOf(TfjsKernel);
     expect(await prepareKernel(f32Config('tfjs'), small)).toBeInstanceOf(TfjsKernel);
     // A simulation resolves `auto` the same way from its own shape (n = 1024, D = 33, m = 64).
     const sim = Simulation.create({ model: { width: 64 }, train: { precision: 'f32' } }, randomSplit(1024, 0, 32, 2));

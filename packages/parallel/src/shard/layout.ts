@@ -8,6 +8,7 @@ const ALIGN = 16;
 export const SAMPLE_ALIGN = 4;
 
 export interface LayoutRequest {
+  kernel: 'wasm' | 'native';
   precision: Precision;
   m: number;
   D: number;
@@ -66,6 +67,7 @@ export function planLayout(req: LayoutRequest): ShardLayout {
     );
   }
   return {
+    kernel: req.kernel,
     precision: req.precision,
     bytesPerValue: S,
     m,

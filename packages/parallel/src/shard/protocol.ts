@@ -38,6 +38,8 @@ export interface WorkerScratch {
  * thread, posted to every worker with the memory.
  */
 export interface ShardLayout {
+  /** Which kernels run the forward and update phases: the fused wasm kernels, or the native GEMM kernel (native-shard.ts). */
+  readonly kernel: 'wasm' | 'native';
   readonly precision: Precision;
   readonly bytesPerValue: 4 | 8;
   readonly m: number;

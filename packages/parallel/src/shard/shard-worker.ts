@@ -21,6 +21,7 @@ import { parentPort } from 'node:worker_threads';
 import { StepPlan, classLossGradient, lossDerivative, scalingOf, type LossName } from '@mflab/core';
 import { gatherRows, instantiateSharedWasmKernels, kernelsOf, type PrecisionKernels } from '@mflab/core/internal';
 import { Barrier } from './barrier.js';
+import { NativeShard } from './native-shard.js';
 import { exposeOnPort } from './comlink-node.js';
 import { partRange, forwardTiles, gradientTiles } from './plan.js';
 import { SAMPLE_ALIGN } from './layout.js';
@@ -59,6 +60,8 @@ class ShardWorker implements ShardWorkerApi {
   private gradTiles: Int32Array = new Int32Array(0);
   private f64!: Float64Array;
   private residualsT!: Float32Array | Float64Array;
+  /** The native (ONNX Runtime GEMM) kernel's part, when the run uses it; else the wasm kernels run. */
+  private native: NativeShard | null = null;
 
   init(setup: ShardSetup): void {
     const { layout, workerIndex: w, workerCount: W } = setup;
@@ -86,6 +89,7 @@ class ShardWorker implements ShardWorkerApi {
     const buffer = setup.memory.buffer;
     this.f64 = new Float64Array(buffer);
     this.residualsT = layout.precision === 'f32' ? new Float32Array(buffer) : new Float64Array(buffer);
+    if (layout.kernel === 'native') this.native = new NativeShard(layout, this.residualsT, this.f64, w, W);
     this.writeCoefficients(0);
   }
 
@@ -105,18 +109,23 @@ class ShardWorker implements ShardWorkerApi {
     const K = L.k;
     const plan = this.stepping;
     const set = plan.set;
+    const native = this.native;
+    native?.refreshParams();
     for (let t = 0; t < count; t++) {
       this.barrier.checkAbort();
       this.writeCoefficients(start + t);
       if (this.batch) {
         this.gather(start + t);
         this.barrier.arrive();
+        native?.refreshInputs(set);
       }
       this.forward(plan, L.a, L.b);
       this.barrier.arrive();
       this.reduce(plan, false, true);
       this.barrier.arrive();
-      if (L.sampleBlocks === 0) {
+      if (native) {
+        native.update(set, this.plan.at(start + t));
+      } else if (L.sampleBlocks === 0) {
         if (this.j1 > this.j0) {
           if (K === 1) update(set.n, set.nPad, L.D, set.x, L.a, L.b, L.residuals, this.j0, this.j1, coef, ga, 0);
           else updateVec(set.n, set.nPad, L.D, K, set.x, L.a, L.b, L.residuals, this.j0, this.j1, coef, ga, gb, 0);
@@ -169,6 +178,7 @@ class ShardWorker implements ShardWorkerApi {
     if (!plan) throw new Error('this run has no test set');
     const L = this.layout;
     this.barrier.checkAbort();
+    if (params === 'current') this.native?.refreshParams();
     this.forward(plan, params === 'current' ? L.a : L.a0, params === 'current' ? L.b : L.b0);
     this.barrier.arrive();
     this.reduce(plan, into === 'centering', false);
@@ -177,6 +187,10 @@ class ShardWorker implements ShardWorkerApi {
 
   private forward(plan: SetPlan, a: number, b: number): void {
     const L = this.layout;
+    if (this.native) {
+      this.native.forward(plan.set, a === L.a0);
+      return;
+    }
     const { forward, forwardVec } = this.kernels;
     const S = L.bytesPerValue;
     const K = L.k;

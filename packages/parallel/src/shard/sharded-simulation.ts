@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Remote } from 'comlink';
-import { InvalidInputError, cloneParams, resolveRunLength, usesFiniteBatches, type AugmentedInputs, type BackendInfo, type DataSplit, type Engine, type EngineStart, type NetworkParams, type ObservableRow, type SimulationConfig } from '@mflab/core';
+import { InvalidInputError, TWO_LAYER, cloneParams, kernelShapeOf, loadNativeRuntime, resolveKernel, resolveRunLength, usesFiniteBatches, type AugmentedInputs, type BackendInfo, type DataSplit, type Engine, type EngineStart, type NetworkParams, type ObservableRow, type SimulationConfig } from '@mflab/core';
 import { EngineBase, createSharedWasmMemory, writeSampleMinor, type SharedWasmMemory } from '@mflab/core/internal';
 import { workerExecArgv } from '../worker-argv.js';
 import { abortBarrier } from './barrier.js';
@@ -33,7 +33,7 @@ export interface ShardedSimulationOptions extends EngineStart {
 }
 
 /** Which implementation ran: core's BackendInfo with the partition filled in. */
-export type ShardedBackendInfo = BackendInfo & { backend: 'wasm'; workers: number; blockSize: number; sampleBlockSize: number };
+export type ShardedBackendInfo = BackendInfo & { backend: 'wasm' | 'native'; workers: number; blockSize: number; sampleBlockSize: number };
 
 // The worker is always the built JS: from src/shard/ and dist/shard/ this resolves to
 // packages/parallel/dist/shard/ (tests run the sources, but a worker thread needs JavaScript).
@@ -97,6 +97,7 @@ export class ShardedSimulation extends EngineBase implements Engine {
     const { model, train } = this.config;
     const k = this.outputs;
     this.layout = planLayout({
+      kernel: shardKernelOf(this.config, data),
       precision: train.precision,
       m: model.width,
       D: this.D,
@@ -138,7 +139,9 @@ export class ShardedSimulation extends EngineBase implements Engine {
    * Lays out the shared memory, starts the workers and computes f_{w(0)} when centered, for a
    * resolved config (`resolveSimulationConfig`, or the CLI's validated config): full-batch `gd`,
    * or minibatch SGD over the finite training set (population SGD runs on one thread);
-   * `train.backend` must be `auto` or `wasm` (the sharded engine runs the wasm kernels).
+   * `train.backend` must be `auto`, `wasm` or `native` (the sharded engine runs the fused wasm
+   * kernels, or the native GEMM kernel on whole neuron blocks per worker; `auto` picks as core's
+   * `selectKernel` does for the step's shape).
    */
   static async create(config: SimulationConfig, data: DataSplit, options: ShardedSimulationOptions = {}): Promise<ShardedSimulation> {
     const workers = checkOptions(resolveRunLength(config, data), data, options);
@@ -159,7 +162,7 @@ export class ShardedSimulation extends EngineBase implements Engine {
 
   get backendInfo(): ShardedBackendInfo {
     const L = this.layout;
-    return { backend: 'wasm', precision: L.precision, workers: this.workers, blockSize: L.blockSize, sampleBlockSize: L.sampleBlockSize };
+    return { backend: L.kernel, precision: L.precision, workers: this.workers, blockSize: L.blockSize, sampleBlockSize: L.sampleBlockSize };
   }
 
   /** w(t): a float64 copy of the shared parameters, refreshed when stale (read-only). */
@@ -269,10 +272,29 @@ function checkOptions(config: SimulationConfig, data: DataSplit, options: Sharde
   if (config.train.integrator !== 'gd' && !usesFiniteBatches(config, data)) {
     throw new InvalidInputError('train.integrator', 'the sharded engine runs full-batch "gd" or minibatch SGD over the training set (train.epochs); run population SGD on one thread (workers: 1 uses core\'s Simulation)');
   }
-  if (config.train.backend !== 'auto' && config.train.backend !== 'wasm') {
-    throw new InvalidInputError('train.backend', `the sharded engine runs the wasm kernels; use "auto" or "wasm", got "${config.train.backend}"`);
+  if (!SHARDED_BACKENDS.includes(config.train.backend)) {
+    throw new InvalidInputError('train.backend', `the sharded engine runs the wasm or native kernels; use "auto", "wasm" or "native", got "${config.train.backend}"`);
+  }
+  if (shardKernelOf(config, data) === 'native') {
+    // The registry's rule: a named native kernel that cannot load fails with its reason (and `auto` never picks it then).
+    const runtime = loadNativeRuntime();
+    if (!runtime.ok) throw new InvalidInputError('train.backend', `${runtime.reason}; use backend wasm or auto`);
+  }
+  if (sampleBlockSize > 0 && shardKernelOf(config, data) === 'native') {
+    throw new InvalidInputError('sampleBlockSize', 'the native kernel shards whole neuron blocks, not samples; use sampleBlockSize 0 (or train.backend "wasm")');
   }
   return workers;
+}
+
+/** `train.backend` values the sharded engine runs. */
+export const SHARDED_BACKENDS: readonly string[] = ['auto', 'wasm', 'native'];
+
+/**
+ * The kernel a sharded run uses: core's choice for the step's shape (registry.ts) when that is
+ * the native kernel, else the fused wasm kernels (what `auto` means for them everywhere else).
+ */
+export function shardKernelOf(config: SimulationConfig, data: DataSplit): 'wasm' | 'native' {
+  return resolveKernel(TWO_LAYER, config.train, kernelShapeOf(config, data)).backend === 'native' ? 'native' : 'wasm';
 }
 
 function valuesOf(memory: SharedWasmMemory, layout: ShardLayout): Float32Array | Float64Array {

@@ -1,0 +1,351 @@
+/**
+ * The native step kernel: eq. (3) of ARCHITECTURE.md §1 as GEMMs on ONNX Runtime's CPU kernels
+ * (MLAS), block of neurons by block of neurons, for the matrix-bound shapes (large D: real data).
+ *
+ * Per block of `blockSize` neurons (A: bs×D, B: bs×k) over the inputs X̃ (D×n, feature-major):
+ *
+ *   forward   Z = A X̃,  P = Bᵀ σ(Z)                        → P: k×n, the block's partial outputs
+ *   gradient  Z = A X̃,  H = σ(Z),  S = B R  (R: k×n, r_i = ∂ℓ/∂f(x_i)/n, eq. 3)
+ *             g_b = H Rᵀ  (bs×k),   g_a = (S ⊙ 1[Z > 0]) X̃ᵀ  (bs×D)
+ *   update    w ← shrink·w − step·g                        (step-plan.ts)
+ *
+ * The bs×n matrices Z, H, S of a block live inside its graph run. The update needs H = σ(Z) at
+ * the parameters the forward pass just saw: when the forward pass ran on the same parameters and
+ * inputs (a GD or SGD step: outputs, residual, update) and all blocks' H fit in
+ * {@link NATIVE_CACHE_BYTES}, the forward pass keeps them and the update starts from them (one
+ * GEMM saved per block); otherwise the update recomputes Z, as the fused kernels always do.
+ * Either way the numbers are the same bits (same graph ops on the same operands), and memory
+ * stays bounded: the two-layer step never holds an unbounded n×m matrix. Partial
+ * outputs are summed across blocks in float64, in block order. Each block's products run on one
+ * thread with MLAS's fixed summation order, so a block's numbers do not depend on which thread
+ * (or how many) runs it: the sharded engine gives each worker whole blocks.
+ */
+import { outputCount, type NetworkParams } from '../model/params.js';
+import type { AugmentedInputs } from '../model/inputs.js';
+import type { OnnxGraph } from '../native/onnx-model.js';
+import { NativeSession, nativeTensor, type OrtTensor } from '../native/runtime.js';
+import type { Precision } from '../types.js';
+import type { InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
+import type { KernelShape } from './registry.js';
+import type { StepCoefficients } from './step-plan.js';
+
+type Values = Float32Array | Float64Array;
+
+/** Neurons per block: one GEMM's rows (and the sharded engine's unit of work). */
+export const NATIVE_BLOCK_SIZE = 256;
+
+/** At most this many bytes of kept σ(Z) blocks per kernel (beyond it the update recomputes Z). */
+export const NATIVE_CACHE_BYTES = 256 * 2 ** 20;
+
+/** The two graphs of a precision (symbolic dims: bs neurons, D inputs, n samples, k outputs). */
+export function twoLayerGraphs(precision: Precision): { forward: OnnxGraph; forwardKeep: OnnxGraph; gradient: OnnxGraph; gradientFromH: OnnxGraph } {
+  const type = precision === 'f32' ? 'float32' : 'float64';
+  const v = (name: string, ...dims: string[]) => ({ name, type, dims }) as const;
+  return {
+    forward: {
+      name: 'two_layer_forward',
+      nodes: [
+        { op: 'MatMul', inputs: ['A', 'X'], outputs: ['Z'] },
+        { op: 'Relu', inputs: ['Z'], outputs: ['H'] },
+        { op: 'Gemm', inputs: ['B', 'H'], outputs: ['P'], ints: { transA: 1 } },
+      ],
+      inputs: [v('A', 'bs', 'D'), v('X', 'D', 'n'), v('B', 'bs', 'k')],
+      outputs: [v('P', 'k', 'n')],
+    },
+    // The same, also writing H = σ(Z) out for the update.
+    forwardKeep: {
+      name: 'two_layer_forward_keep',
+      nodes: [
+        { op: 'MatMul', inputs: ['A', 'X'], outputs: ['Z'] },
+        { op: 'Relu', inputs: ['Z'], outputs: ['H'] },
+        { op: 'Gemm', inputs: ['B', 'H'], outputs: ['P'], ints: { transA: 1 } },
+      ],
+      inputs: [v('A', 'bs', 'D'), v('X', 'D', 'n'), v('B', 'bs', 'k')],
+      outputs: [v('P', 'k', 'n'), v('H', 'bs', 'n')],
+    },
+    gradientFromH: {
+      name: 'two_layer_gradient_from_h',
+      nodes: [
+        { op: 'Gemm', inputs: ['H', 'R'], outputs: ['GB'], ints: { transB: 1 } },
+        { op: 'MatMul', inputs: ['B', 'R'], outputs: ['S'] },
+        { op: 'Sign', inputs: ['H'], outputs: ['Mask'] },
+        { op: 'Mul', inputs: ['S', 'Mask'], outputs: ['M'] },
+        { op: 'Gemm', inputs: ['M', 'X'], outputs: ['GA'], ints: { transB: 1 } },
+      ],
+      inputs: [v('H', 'bs', 'n'), v('X', 'D', 'n'), v('B', 'bs', 'k'), v('R', 'k', 'n')],
+      outputs: [v('GA', 'bs', 'D'), v('GB', 'bs', 'k')],
+    },
+    gradient: {
+      name: 'two_layer_gradient',
+      nodes: [
+        { op: 'MatMul', inputs: ['A', 'X'], outputs: ['Z'] },
+        { op: 'Relu', inputs: ['Z'], outputs: ['H'] },
+        { op: 'Gemm', inputs: ['H', 'R'], outputs: ['GB'], ints: { transB: 1 } },
+        { op: 'MatMul', inputs: ['B', 'R'], outputs: ['S'] },
+        // 1[z > 0] = sign(σ(z)), as σ(z) ≥ 0.
+        { op: 'Sign', inputs: ['H'], outputs: ['Mask'] },
+        { op: 'Mul', inputs: ['S', 'Mask'], outputs: ['M'] },
+        { op: 'Gemm', inputs: ['M', 'X'], outputs: ['GA'], ints: { transB: 1 } },
+      ],
+      inputs: [v('A', 'bs', 'D'), v('X', 'D', 'n'), v('B', 'bs', 'k'), v('R', 'k', 'n')],
+      outputs: [v('GA', 'bs', 'D'), v('GB', 'bs', 'k')],
+    },
+  };
+}
+
+/** Parameters in the kernel's precision, neuron-major (A: m×D, B: m×k), with one tensor pair per block. */
+class NativeParams implements ParamsHandle {
+  readonly blockA: OrtTensor[] = [];
+  readonly blockB: OrtTensor[] = [];
+  /** Bumped whenever the values change (update, or a write through {@link NativeKernel.paramsChanged}): kept σ(Z) is for one version. */
+  version = 0;
+  constructor(
+    readonly m: number,
+    readonly D: number,
+    readonly k: number,
+    readonly a: Values,
+    readonly b: Values,
+    blockSize: number,
+  ) {
+    for (let j0 = 0; j0 < m; j0 += blockSize) {
+      const bs = Math.min(blockSize, m - j0);
+      this.blockA.push(nativeTensor(a.subarray(j0 * D, (j0 + bs) * D), [bs, D]));
+      this.blockB.push(nativeTensor(b.subarray(j0 * k, (j0 + bs) * k), [bs, k]));
+    }
+  }
+}
+
+/** An input set, feature-major (X̃: D×n), with its k×n residual and partial-output buffers. */
+class NativeInputs implements InputsHandle {
+  readonly X: OrtTensor;
+  readonly R: OrtTensor;
+  readonly P: OrtTensor;
+  version = 0;
+  constructor(
+    readonly n: number,
+    readonly D: number,
+    readonly x: Values,
+    k: number,
+    make: (length: number) => Values,
+  ) {
+    this.X = nativeTensor(x, [D, n]);
+    this.R = nativeTensor(make(k * n), [k, n]);
+    this.P = nativeTensor(make(k * n), [k, n]);
+  }
+}
+
+/** σ(Z) of one block as a forward pass left it, and for which parameters and inputs. */
+interface KeptBlock {
+  readonly H: OrtTensor;
+  params: NativeParams | null;
+  paramsVersion: number;
+  inputs: NativeInputs | null;
+  inputsVersion: number;
+}
+
+/**
+ * The {@link StepKernel} on ONNX Runtime (backend `native`), f32 or f64. Needs onnxruntime-node
+ * (see native/runtime.ts); `auto` takes it on GEMM-bound shapes ({@link nativeStepIsFaster}),
+ * where it was measured faster than the fused wasm kernels.
+ *
+ * @example
+ * const kernel = new NativeKernel('f32');
+ * const sim = new Simulation(resolveSimulationConfig({ train: { backend: 'native', precision: 'f32' } }), data, { kernel });
+ */
+export class NativeKernel implements StepKernel {
+  readonly backend = 'native' as const;
+  private readonly graphs: Record<'forward' | 'forwardKeep' | 'gradient' | 'gradientFromH', NativeSession>;
+  private readonly make: (length: number) => Values;
+  private readonly bytesPerValue: number;
+  /** g_a and g_b of one block, with tensors per block length (the last block may be shorter). */
+  private gradA: Values;
+  private gradB: Values;
+  private readonly gradTensors = new Map<number, { GA: OrtTensor; GB: OrtTensor }>();
+  /** Kept σ(Z) per block index (see the module comment), allocated on first use. */
+  private kept: (KeptBlock | undefined)[] = [];
+  private outputs = 1;
+
+  constructor(
+    readonly precision: Precision,
+    readonly blockSize = NATIVE_BLOCK_SIZE,
+    /** Bytes of σ(Z) blocks the forward pass may keep for the update (0: always recompute). */
+    private readonly keepBytes = NATIVE_CACHE_BYTES,
+  ) {
+    const graphs = twoLayerGraphs(precision);
+    this.graphs = {
+      forward: new NativeSession(graphs.forward),
+      forwardKeep: new NativeSession(graphs.forwardKeep),
+      gradient: new NativeSession(graphs.gradient),
+      gradientFromH: new NativeSession(graphs.gradientFromH),
+    };
+    this.make = precision === 'f32' ? (length) => new Float32Array(length) : (length) => new Float64Array(length);
+    this.bytesPerValue = precision === 'f32' ? 4 : 8;
+    this.gradA = this.make(0);
+    this.gradB = this.make(0);
+  }
+
+  uploadParams(params: NetworkParams): ParamsHandle {
+    const k = outputCount(params);
+    const a = this.make(params.m * params.D);
+    const b = this.make(params.m * k);
+    a.set(params.a);
+    b.set(params.b);
+    // Input sets uploaded from now on get k×n residual and output buffers.
+    this.outputs = k;
+    return new NativeParams(params.m, params.D, k, a, b, this.blockSize);
+  }
+
+  downloadParams(handle: ParamsHandle, into: NetworkParams): void {
+    const h = handle as NativeParams;
+    into.a.set(h.a);
+    into.b.set(h.b);
+  }
+
+  /** The handle's own arrays (A: m×D, B: m×k in the kernel's precision), for callers that write parameters in place; call {@link paramsChanged} after. */
+  paramsArrays(handle: ParamsHandle): { a: Values; b: Values } {
+    const h = handle as NativeParams;
+    return { a: h.a, b: h.b };
+  }
+
+  /** Tells the kernel that a handle's values were written from outside (kept σ(Z) no longer applies). */
+  paramsChanged(handle: ParamsHandle): void {
+    (handle as NativeParams).version++;
+  }
+
+  uploadInputs(inputs: AugmentedInputs): InputsHandle {
+    const handle = new NativeInputs(inputs.n, inputs.D, this.make(inputs.n * inputs.D), this.outputs, this.make);
+    this.refreshInputs(handle, inputs);
+    return handle;
+  }
+
+  /**
+   * An input set from feature-major values (x[q·n + i] = x̃_i[q], D rows of n), copied: the
+   * layout the sharded engine's shared memory holds.
+   */
+  uploadFeatureMajor(n: number, D: number, x: ArrayLike<number>, rowStride = n): InputsHandle {
+    const handle = new NativeInputs(n, D, this.make(n * D), this.outputs, this.make);
+    this.refreshFeatureMajor(handle, x, rowStride);
+    return handle;
+  }
+
+  /** Overwrites a set from feature-major values (rows of `rowStride`, the first n of each used). */
+  refreshFeatureMajor(handle: InputsHandle, x: ArrayLike<number>, rowStride = handle.n): void {
+    const h = handle as NativeInputs;
+    const { n, D } = h;
+    if (x instanceof Float32Array || x instanceof Float64Array) {
+      for (let q = 0; q < D; q++) h.x.set(x.subarray(q * rowStride, q * rowStride + n), q * n);
+    } else {
+      for (let q = 0; q < D; q++) for (let i = 0; i < n; i++) h.x[q * n + i] = x[q * rowStride + i];
+    }
+    h.version++;
+  }
+
+  refreshInputs(handle: InputsHandle, inputs: AugmentedInputs): void {
+    const h = handle as NativeInputs;
+    const { n, D } = inputs;
+    const x = inputs.x;
+    for (let i = 0; i < n; i++) for (let q = 0; q < D; q++) h.x[q * n + i] = x[i * D + q];
+    h.version++;
+  }
+
+  partialOutputs(params: ParamsHandle, inputs: InputsHandle, j0: number, j1: number, out: Float64Array): void {
+    const p = params as NativeParams;
+    const x = this.checkedInputs(p, inputs);
+    const { n } = x;
+    const k = p.k;
+    out.fill(0, 0, n * k);
+    const P = x.P.data;
+    const keep = p.m * n * this.bytesPerValue <= this.keepBytes;
+    for (let block = this.firstBlock(j0); block * this.blockSize < j1; block++) {
+      const feeds = { A: p.blockA[block], X: x.X, B: p.blockB[block] };
+      if (keep) {
+        const kept = this.keptBlock(block, Math.min(this.blockSize, p.m - block * this.blockSize), n);
+        this.graphs.forwardKeep.run(feeds, { P: x.P, H: kept.H });
+        kept.params = p;
+        kept.paramsVersion = p.version;
+        kept.inputs = x;
+        kept.inputsVersion = x.version;
+      } else {
+        this.graphs.forward.run(feeds, { P: x.P });
+      }
+      // Float64 accumulation across blocks, in block order (the sharded reduce does the same).
+      for (let c = 0; c < k; c++) for (let i = 0; i < n; i++) out[i * k + c] += P[c * n + i];
+    }
+  }
+
+  update(params: ParamsHandle, inputs: InputsHandle, r: Float64Array, coef: Readonly<StepCoefficients>, j0: number, j1: number): void {
+    const p = params as NativeParams;
+    const x = this.checkedInputs(p, inputs);
+    const { n } = x;
+    const { k, D } = p;
+    // R: k×n in the kernel's precision (the f32 path rounds r as the wasm kernels do).
+    const R = x.R.data;
+    for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) R[c * n + i] = r[i * k + c];
+    const { step, shrink } = coef;
+    const a = p.a;
+    const b = p.b;
+    for (let block = this.firstBlock(j0); block * this.blockSize < j1; block++) {
+      const start = block * this.blockSize;
+      const bs = Math.min(this.blockSize, p.m - start);
+      const grads = this.gradientTensors(bs, D, k);
+      const kept = this.kept[block];
+      if (kept && kept.params === p && kept.paramsVersion === p.version && kept.inputs === x && kept.inputsVersion === x.version && kept.H.dims[0] === bs) {
+        this.graphs.gradientFromH.run({ H: kept.H, X: x.X, B: p.blockB[block], R: x.R }, grads);
+      } else {
+        this.graphs.gradient.run({ A: p.blockA[block], X: x.X, B: p.blockB[block], R: x.R }, grads);
+      }
+      const gA = this.gradA;
+      const gB = this.gradB;
+      for (let v = 0, off = start * D; v < bs * D; v++) a[off + v] = shrink * a[off + v] - step * gA[v];
+      for (let v = 0, off = start * k; v < bs * k; v++) b[off + v] = shrink * b[off + v] - step * gB[v];
+    }
+    p.version++;
+  }
+
+  private keptBlock(block: number, bs: number, n: number): KeptBlock {
+    let kept = this.kept[block];
+    if (!kept || kept.H.dims[0] !== bs || kept.H.dims[1] !== n) {
+      kept = { H: nativeTensor(this.make(bs * n), [bs, n]), params: null, paramsVersion: -1, inputs: null, inputsVersion: -1 };
+      this.kept[block] = kept;
+    }
+    return kept;
+  }
+
+  private firstBlock(j0: number): number {
+    if (j0 % this.blockSize !== 0) throw new RangeError(`native kernel: neuron range must start on a block boundary (${this.blockSize}), got ${j0}`);
+    return j0 / this.blockSize;
+  }
+
+  private checkedInputs(p: NativeParams, inputs: InputsHandle): NativeInputs {
+    const x = inputs as NativeInputs;
+    if (x.R.dims[0] !== p.k) throw new RangeError(`native kernel: inputs were uploaded for ${x.R.dims[0]} outputs but the parameters have ${p.k}; upload the parameters before the inputs`);
+    return x;
+  }
+
+  private gradientTensors(bs: number, D: number, k: number): { GA: OrtTensor; GB: OrtTensor } {
+    if (this.gradA.length !== this.blockSize * D || this.gradB.length !== this.blockSize * k) {
+      this.gradA = this.make(this.blockSize * D);
+      this.gradB = this.make(this.blockSize * k);
+      this.gradTensors.clear();
+    }
+    let t = this.gradTensors.get(bs);
+    if (!t) {
+      t = { GA: nativeTensor(this.gradA.subarray(0, bs * D), [bs, D]), GB: nativeTensor(this.gradB.subarray(0, bs * k), [bs, k]) };
+      this.gradTensors.set(bs, t);
+    }
+    return t;
+  }
+}
+
+/**
+ * `auto`'s rule: the native kernel where the step is GEMM-bound. Measured with `npm run bench`
+ * on 2 cores (see the README's backend table): the fused wasm kernels win at small D, where a
+ * step is a few multiply-adds per (sample, neuron) pair and GEMM set-up would dominate.
+ *
+ * @example
+ * nativeStepIsFaster({ n: 10_000, D: 785, m: 1024 }); // true
+ * nativeStepIsFaster({ n: 1024, D: 3, m: 65_536 }); // false
+ */
+export function nativeStepIsFaster({ n, D, m }: KernelShape): boolean {
+  return D >= 65 && n * m * D >= 2 ** 22;
+}
