@@ -127,8 +127,9 @@ describe('the situations of the issue are refused with the key to change', () =>
     expectOneLine(refusal);
     expect(refusal).toMatchObject({ reason: 'total-memory', key: 'data.d', hard: true });
     expect(refusal.message).toMatch(/^data\.d = 1000000: the run needs about \d+ GB of memory/);
-    // Without the machine's total: the wasm kernel's 4 GiB, still hard, still data.d.
-    const wasm = hardLimitViolation(estimate) as Refusal;
+    // Without the machine's total: the wasm kernel's 4 GiB, still hard, still data.d (auto would
+    // take the native kernel at this D where onnxruntime-node loads; ask for wasm).
+    const wasm = hardLimitViolation(estimateRun(validateConfig({ data: { d: 1_000_000 }, train: { backend: 'wasm' } }))) as Refusal;
     expect(wasm).toMatchObject({ reason: 'wasm', key: 'data.d', hard: true });
     expectOneLine(wasm);
     // The reference kernel has no wasm memory: then the store's particle buffer (16 384 × D values) is too long an array.
@@ -153,14 +154,16 @@ describe('the situations of the issue are refused with the key to change', () =>
   });
 
   it('a training set over the 4 GiB of wasm32 in f64 but not in f32: the refusal says so', () => {
-    const raw = { data: { d: 500, n: 1_200_000, nTest: 1000 }, model: { width: 64 } };
+    // (backend wasm: at D = 501 auto takes the native kernel, which keeps its data on the host.)
+    const raw = { data: { d: 500, n: 1_200_000, nTest: 1000 }, model: { width: 64 }, train: { backend: 'wasm' } };
     const wasm = hardLimitViolation(estimateRun(validateConfig(raw))) as Refusal;
     expectOneLine(wasm);
     expect(wasm).toMatchObject({ reason: 'wasm', key: 'data.n', hard: true });
     expect(wasm.keys).toContain('train.precision');
-    expect(hardLimitViolation(estimateRun(validateConfig({ ...raw, train: { precision: 'f32' } })))).toBeNull();
-    // The reference kernel keeps its data on the host: no wasm limit.
+    expect(hardLimitViolation(estimateRun(validateConfig({ ...raw, train: { backend: 'wasm', precision: 'f32' } })))).toBeNull();
+    // The reference and native kernels keep their data on the host: no wasm limit.
     expect(hardLimitViolation(estimateRun(validateConfig({ ...raw, train: { backend: 'reference' } })))).toBeNull();
+    expect(hardLimitViolation(estimateRun(validateConfig({ ...raw, train: { backend: 'native' } })))).toBeNull();
   });
 
   it('too much memory for this machine is a soft refusal below its total', () => {

@@ -20,7 +20,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { existsSync, statfsSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { DATA_DEFAULTS, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, NATIVE_BLOCK_SIZE, NATIVE_CACHE_BYTES, isFileKind, loadNativeRuntime, nativeStepIsFaster, tfjsStepIsFaster, type DataSplit, type LossName, type Precision } from '@mflab/core';
+import { DATA_DEFAULTS, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, NATIVE_BLOCK_SIZE, NATIVE_CACHE_BYTES, NATIVE_SAMPLE_CHUNK, isFileKind, loadNativeRuntime, nativeStepIsFaster, tfjsStepIsFaster, type DataSplit, type LossName, type Precision } from '@mflab/core';
 import { SHARED_MEMORY_BASE, SHARED_MEMORY_MAX_BYTES, sampleStride } from '@mflab/core/internal';
 import { DEFAULT_LARGE_TASK_COST } from '@mflab/parallel';
 import { runDirName } from '@mflab/store';
@@ -571,14 +571,20 @@ export function estimateRun(config: AppConfig, options: EstimateOptions = {}): R
     memory.buffers += TFJS_WORKSPACE_BYTES;
   }
   if (kernel === 'native') {
-    // core/src/engine/native-kernel.ts: x̃ of each set feature-major in the run's precision (one
-    // copy per worker when sharded: ONNX Runtime cannot read shared memory), the parameters, the
-    // kept σ(Z) blocks (bounded), and ONNX Runtime's per-block intermediates (Z, S, M: bs × n).
-    const copies = sharded ? threads : 1;
-    memory.trainData += copies * D * (n + (sgd ? B : 0)) * b;
-    memory.testData += copies * D * nTest * b;
+    // core/src/engine/native-kernel.ts: x̃ feature-major in the run's precision and the
+    // parameters; sharded, each worker copies the set its steps run on (ONNX Runtime cannot read
+    // shared memory) and one sample chunk of the sets it evaluates. Then the kept σ(Z) blocks
+    // (bounded) and ONNX Runtime's per-block intermediates (Z, σ(Z), B R: bs × chunk).
+    const chunk = Math.min(NATIVE_SAMPLE_CHUNK, Math.max(n, nTest, B));
+    const stepSet = D * (finiteSgd ? B : sgd ? B : n) * b;
+    if (sharded) {
+      memory.trainData += threads * (stepSet + D * chunk * b);
+    } else {
+      memory.trainData += D * (n + (sgd ? B : 0)) * b;
+      memory.testData += D * nTest * b;
+    }
     memory.params += 2 * P * b;
-    memory.buffers += Math.min(B * m * b, NATIVE_CACHE_BYTES) + copies * 3 * NATIVE_BLOCK_SIZE * Math.max(n, nTest, B) * b;
+    memory.buffers += Math.min(B * m * b, NATIVE_CACHE_BYTES) + (sharded ? threads : 1) * 3 * NATIVE_BLOCK_SIZE * chunk * b;
   }
   const wasmBytes = wasmParts.trainData + wasmParts.testData + wasmParts.params + wasmParts.buffers;
   for (const key of ['trainData', 'testData', 'params', 'buffers'] as const) memory[key] += wasmParts[key];

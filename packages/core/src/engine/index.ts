@@ -34,7 +34,7 @@ export {
   type KernelShape,
 } from './registry.js';
 export { ReferenceKernel } from './reference-kernel.js';
-export { NATIVE_BLOCK_SIZE, NATIVE_CACHE_BYTES, NativeKernel, nativeStepIsFaster } from './native-kernel.js';
+export { NATIVE_BLOCK_SIZE, NATIVE_CACHE_BYTES, NATIVE_SAMPLE_CHUNK, NativeKernel, nativeStepIsFaster } from './native-kernel.js';
 export { loadNativeRuntime, type NativeRuntimeStatus } from '../native/runtime.js';
 export { TfjsKernel, tfjsStepIsFaster, type TfjsKernelOptions } from './tfjs-kernel.js';
 export {

@@ -16,7 +16,7 @@ import { randomClassSplit, randomSplit, relativeError } from '../testing/fixture
 import type { Precision } from '../types.js';
 import { resolveSimulationConfig } from './config.js';
 import type { StepKernel } from './kernel.js';
-import { NativeKernel, nativeStepIsFaster } from './native-kernel.js';
+import { NATIVE_SAMPLE_CHUNK, NativeKernel, nativeStepIsFaster } from './native-kernel.js';
 import { ReferenceKernel } from './reference-kernel.js';
 import { Simulation, selectKernel } from './simulation.js';
 import { updateCoefficients } from './step-plan.js';
@@ -101,6 +101,16 @@ describeNative('native kernel agrees with the float64 reference', () => {
       }
     });
   }
+
+  it('sets beyond one sample chunk (n = 20 000 > NATIVE_SAMPLE_CHUNK): 5 steps within 1e-12 of the reference (f64, k = 2)', () => {
+    expect(20_000).toBeGreaterThan(NATIVE_SAMPLE_CHUNK);
+    const pb = problem(20_000, 40, 6, 2, 31, false);
+    const ref = train(new ReferenceKernel(), pb, 5);
+    const fast = train(new NativeKernel('f64', 16), pb, 5);
+    for (let t = 0; t < 5; t++) expect(relativeError(fast.outputs[t], ref.outputs[t])).toBeLessThan(1e-12);
+    expect(relativeError(fast.final.a, ref.final.a)).toBeLessThan(1e-12);
+    expect(relativeError(fast.final.b, ref.final.b)).toBeLessThan(1e-12);
+  });
 
   it('block ranges: partial outputs of blocks [0, 2) and [2, end) add up to the whole, and a range off a block boundary is refused', () => {
     const pb = problem(40, 50, 9, 2, 3, false);

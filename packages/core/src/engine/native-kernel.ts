@@ -2,7 +2,7 @@
  * The native step kernel: eq. (3) of ARCHITECTURE.md §1 as GEMMs on ONNX Runtime's CPU kernels
  * (MLAS), block of neurons by block of neurons, for the matrix-bound shapes (large D: real data).
  *
- * Per block of `blockSize` neurons (A: bs×D, B: bs×k) over the inputs X̃ (D×n, feature-major):
+ * Per block of `blockSize` neurons (A: bs×D, B: bs×k) and chunk of samples (X̃: D×n, feature-major):
  *
  *   forward   Z = A X̃,  P = Bᵀ σ(Z)                        → P: k×n, the block's partial outputs
  *   gradient  Z = A X̃,  H = σ(Z),  S = B R  (R: k×n, r_i = ∂ℓ/∂f(x_i)/n, eq. 3)
@@ -33,6 +33,14 @@ type Values = Float32Array | Float64Array;
 
 /** Neurons per block: one GEMM's rows (and the sharded engine's unit of work). */
 export const NATIVE_BLOCK_SIZE = 256;
+
+/**
+ * Samples per GEMM: an input set is stored and multiplied in chunks of this many samples, so a
+ * block's intermediates (Z, σ(Z), B R: bs × chunk) stay bounded whatever n; a block's gradient
+ * sums its chunks in float64 in chunk order. The chunking is fixed by this constant alone, so it
+ * is the same in every thread and worker count.
+ */
+export const NATIVE_SAMPLE_CHUNK = 16_384;
 
 /** At most this many bytes of kept σ(Z) blocks per kernel (beyond it the update recomputes Z). */
 export const NATIVE_CACHE_BYTES = 256 * 2 ** 20;
@@ -115,26 +123,35 @@ class NativeParams implements ParamsHandle {
   }
 }
 
-/** An input set, feature-major (X̃: D×n), with its k×n residual and partial-output buffers. */
-class NativeInputs implements InputsHandle {
+/** One chunk of an input set: samples [i0, i0 + n), feature-major (X̃: D×n), with its k×n residual and partial-output buffers. */
+interface InputChunk {
+  readonly i0: number;
+  readonly n: number;
+  readonly x: Values;
   readonly X: OrtTensor;
   readonly R: OrtTensor;
   readonly P: OrtTensor;
+}
+
+/** An input set in chunks of {@link NATIVE_SAMPLE_CHUNK} samples (the last one shorter). */
+class NativeInputs implements InputsHandle {
+  readonly chunks: InputChunk[] = [];
   version = 0;
   constructor(
     readonly n: number,
     readonly D: number,
-    readonly x: Values,
-    k: number,
+    readonly k: number,
     make: (length: number) => Values,
   ) {
-    this.X = nativeTensor(x, [D, n]);
-    this.R = nativeTensor(make(k * n), [k, n]);
-    this.P = nativeTensor(make(k * n), [k, n]);
+    for (let i0 = 0; i0 < n; i0 += NATIVE_SAMPLE_CHUNK) {
+      const len = Math.min(NATIVE_SAMPLE_CHUNK, n - i0);
+      const x = make(D * len);
+      this.chunks.push({ i0, n: len, x, X: nativeTensor(x, [D, len]), R: nativeTensor(make(k * len), [k, len]), P: nativeTensor(make(k * len), [k, len]) });
+    }
   }
 }
 
-/** σ(Z) of one block as a forward pass left it, and for which parameters and inputs. */
+/** σ(Z) of one (block, chunk) as a forward pass left it, and for which parameters and inputs. */
 interface KeptBlock {
   readonly H: OrtTensor;
   params: NativeParams | null;
@@ -157,12 +174,15 @@ export class NativeKernel implements StepKernel {
   private readonly graphs: Record<'forward' | 'forwardKeep' | 'gradient' | 'gradientFromH', NativeSession>;
   private readonly make: (length: number) => Values;
   private readonly bytesPerValue: number;
-  /** g_a and g_b of one block, with tensors per block length (the last block may be shorter). */
+  /** g_a and g_b of one (block, chunk), with tensors per block length (the last block may be shorter). */
   private gradA: Values;
   private gradB: Values;
   private readonly gradTensors = new Map<number, { GA: OrtTensor; GB: OrtTensor }>();
-  /** Kept σ(Z) per block index (see the module comment), allocated on first use. */
-  private kept: (KeptBlock | undefined)[] = [];
+  /** A block's gradient summed over chunks, in float64, in chunk order. */
+  private sumA = new Float64Array(0);
+  private sumB = new Float64Array(0);
+  /** Kept σ(Z) per block and chunk (see the module comment), allocated on first use. */
+  private kept: (KeptBlock | undefined)[][] = [];
   private outputs = 1;
 
   constructor(
@@ -213,100 +233,114 @@ export class NativeKernel implements StepKernel {
   }
 
   uploadInputs(inputs: AugmentedInputs): InputsHandle {
-    const handle = new NativeInputs(inputs.n, inputs.D, this.make(inputs.n * inputs.D), this.outputs, this.make);
+    const handle = new NativeInputs(inputs.n, inputs.D, this.outputs, this.make);
     this.refreshInputs(handle, inputs);
     return handle;
   }
 
   /**
-   * An input set from feature-major values (x[q·n + i] = x̃_i[q], D rows of n), copied: the
-   * layout the sharded engine's shared memory holds.
+   * An input set of n samples from feature-major values (x[q·rowStride + i] = x̃_i[q]), copied:
+   * the layout the sharded engine's shared memory holds.
    */
-  uploadFeatureMajor(n: number, D: number, x: ArrayLike<number>, rowStride = n): InputsHandle {
-    const handle = new NativeInputs(n, D, this.make(n * D), this.outputs, this.make);
+  uploadFeatureMajor(n: number, D: number, x: Values, rowStride = n): InputsHandle {
+    const handle = new NativeInputs(n, D, this.outputs, this.make);
     this.refreshFeatureMajor(handle, x, rowStride);
     return handle;
   }
 
-  /** Overwrites a set from feature-major values (rows of `rowStride`, the first n of each used). */
-  refreshFeatureMajor(handle: InputsHandle, x: ArrayLike<number>, rowStride = handle.n): void {
+  /** Overwrites a set from feature-major values (D rows of `rowStride`, the first n of each used). */
+  refreshFeatureMajor(handle: InputsHandle, x: Values, rowStride = handle.n): void {
     const h = handle as NativeInputs;
-    const { n, D } = h;
-    if (x instanceof Float32Array || x instanceof Float64Array) {
-      for (let q = 0; q < D; q++) h.x.set(x.subarray(q * rowStride, q * rowStride + n), q * n);
-    } else {
-      for (let q = 0; q < D; q++) for (let i = 0; i < n; i++) h.x[q * n + i] = x[q * rowStride + i];
-    }
+    for (const c of h.chunks) for (let q = 0; q < h.D; q++) c.x.set(x.subarray(q * rowStride + c.i0, q * rowStride + c.i0 + c.n), q * c.n);
     h.version++;
   }
 
   refreshInputs(handle: InputsHandle, inputs: AugmentedInputs): void {
     const h = handle as NativeInputs;
-    const { n, D } = inputs;
+    const { D } = inputs;
     const x = inputs.x;
-    for (let i = 0; i < n; i++) for (let q = 0; q < D; q++) h.x[q * n + i] = x[i * D + q];
+    for (const c of h.chunks) {
+      for (let i = 0; i < c.n; i++) for (let q = 0; q < D; q++) c.x[q * c.n + i] = x[(c.i0 + i) * D + q];
+    }
     h.version++;
   }
 
   partialOutputs(params: ParamsHandle, inputs: InputsHandle, j0: number, j1: number, out: Float64Array): void {
     const p = params as NativeParams;
     const x = this.checkedInputs(p, inputs);
-    const { n } = x;
     const k = p.k;
-    out.fill(0, 0, n * k);
-    const P = x.P.data;
-    const keep = p.m * n * this.bytesPerValue <= this.keepBytes;
+    out.fill(0, 0, x.n * k);
+    const keep = p.m * x.n * this.bytesPerValue <= this.keepBytes;
     for (let block = this.firstBlock(j0); block * this.blockSize < j1; block++) {
-      const feeds = { A: p.blockA[block], X: x.X, B: p.blockB[block] };
-      if (keep) {
-        const kept = this.keptBlock(block, Math.min(this.blockSize, p.m - block * this.blockSize), n);
-        this.graphs.forwardKeep.run(feeds, { P: x.P, H: kept.H });
-        kept.params = p;
-        kept.paramsVersion = p.version;
-        kept.inputs = x;
-        kept.inputsVersion = x.version;
-      } else {
-        this.graphs.forward.run(feeds, { P: x.P });
-      }
-      // Float64 accumulation across blocks, in block order (the sharded reduce does the same).
-      for (let c = 0; c < k; c++) for (let i = 0; i < n; i++) out[i * k + c] += P[c * n + i];
+      const bs = Math.min(this.blockSize, p.m - block * this.blockSize);
+      x.chunks.forEach((c, chunk) => {
+        const feeds = { A: p.blockA[block], X: c.X, B: p.blockB[block] };
+        if (keep) {
+          const kept = this.keptBlock(block, chunk, bs, c.n);
+          this.graphs.forwardKeep.run(feeds, { P: c.P, H: kept.H });
+          kept.params = p;
+          kept.paramsVersion = p.version;
+          kept.inputs = x;
+          kept.inputsVersion = x.version;
+        } else {
+          this.graphs.forward.run(feeds, { P: c.P });
+        }
+        // Float64 accumulation across blocks, in block order (the sharded reduce does the same).
+        const P = c.P.data;
+        for (let q = 0; q < k; q++) for (let i = 0; i < c.n; i++) out[(c.i0 + i) * k + q] += P[q * c.n + i];
+      });
     }
   }
 
   update(params: ParamsHandle, inputs: InputsHandle, r: Float64Array, coef: Readonly<StepCoefficients>, j0: number, j1: number): void {
     const p = params as NativeParams;
     const x = this.checkedInputs(p, inputs);
-    const { n } = x;
     const { k, D } = p;
-    // R: k×n in the kernel's precision (the f32 path rounds r as the wasm kernels do).
-    const R = x.R.data;
-    for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) R[c * n + i] = r[i * k + c];
+    // R: k×n per chunk in the kernel's precision (the f32 path rounds r as the wasm kernels do).
+    for (const c of x.chunks) {
+      const R = c.R.data;
+      for (let i = 0; i < c.n; i++) for (let q = 0; q < k; q++) R[q * c.n + i] = r[(c.i0 + i) * k + q];
+    }
     const { step, shrink } = coef;
     const a = p.a;
     const b = p.b;
+    if (this.sumA.length < this.blockSize * D) this.sumA = new Float64Array(this.blockSize * D);
+    if (this.sumB.length < this.blockSize * k) this.sumB = new Float64Array(this.blockSize * k);
+    const { sumA, sumB } = this;
     for (let block = this.firstBlock(j0); block * this.blockSize < j1; block++) {
       const start = block * this.blockSize;
       const bs = Math.min(this.blockSize, p.m - start);
       const grads = this.gradientTensors(bs, D, k);
-      const kept = this.kept[block];
-      if (kept && kept.params === p && kept.paramsVersion === p.version && kept.inputs === x && kept.inputsVersion === x.version && kept.H.dims[0] === bs) {
-        this.graphs.gradientFromH.run({ H: kept.H, X: x.X, B: p.blockB[block], R: x.R }, grads);
-      } else {
-        this.graphs.gradient.run({ A: p.blockA[block], X: x.X, B: p.blockB[block], R: x.R }, grads);
-      }
       const gA = this.gradA;
       const gB = this.gradB;
-      for (let v = 0, off = start * D; v < bs * D; v++) a[off + v] = shrink * a[off + v] - step * gA[v];
-      for (let v = 0, off = start * k; v < bs * k; v++) b[off + v] = shrink * b[off + v] - step * gB[v];
+      x.chunks.forEach((c, chunk) => {
+        const kept = this.kept[block]?.[chunk];
+        if (kept && kept.params === p && kept.paramsVersion === p.version && kept.inputs === x && kept.inputsVersion === x.version && kept.H.dims[0] === bs) {
+          this.graphs.gradientFromH.run({ H: kept.H, X: c.X, B: p.blockB[block], R: c.R }, grads);
+        } else {
+          this.graphs.gradient.run({ A: p.blockA[block], X: c.X, B: p.blockB[block], R: c.R }, grads);
+        }
+        // Chunks add up in chunk order, in float64 (one chunk: the GEMM's own values).
+        if (chunk === 0) {
+          for (let v = 0; v < bs * D; v++) sumA[v] = gA[v];
+          for (let v = 0; v < bs * k; v++) sumB[v] = gB[v];
+        } else {
+          for (let v = 0; v < bs * D; v++) sumA[v] += gA[v];
+          for (let v = 0; v < bs * k; v++) sumB[v] += gB[v];
+        }
+      });
+      for (let v = 0, off = start * D; v < bs * D; v++) a[off + v] = shrink * a[off + v] - step * sumA[v];
+      for (let v = 0, off = start * k; v < bs * k; v++) b[off + v] = shrink * b[off + v] - step * sumB[v];
     }
     p.version++;
   }
 
-  private keptBlock(block: number, bs: number, n: number): KeptBlock {
-    let kept = this.kept[block];
+  private keptBlock(block: number, chunk: number, bs: number, n: number): KeptBlock {
+    const row = (this.kept[block] ??= []);
+    let kept = row[chunk];
     if (!kept || kept.H.dims[0] !== bs || kept.H.dims[1] !== n) {
       kept = { H: nativeTensor(this.make(bs * n), [bs, n]), params: null, paramsVersion: -1, inputs: null, inputsVersion: -1 };
-      this.kept[block] = kept;
+      row[chunk] = kept;
     }
     return kept;
   }
@@ -318,7 +352,7 @@ export class NativeKernel implements StepKernel {
 
   private checkedInputs(p: NativeParams, inputs: InputsHandle): NativeInputs {
     const x = inputs as NativeInputs;
-    if (x.R.dims[0] !== p.k) throw new RangeError(`native kernel: inputs were uploaded for ${x.R.dims[0]} outputs but the parameters have ${p.k}; upload the parameters before the inputs`);
+    if (x.k !== p.k) throw new RangeError(`native kernel: inputs were uploaded for ${x.k} outputs but the parameters have ${p.k}; upload the parameters before the inputs`);
     return x;
   }
 

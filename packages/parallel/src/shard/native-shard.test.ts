@@ -77,6 +77,12 @@ describeNative('ShardedSimulation on the native kernel: bitwise identical for 1,
       config: { seed: 3, loss: 'square', model: { width: 333, parameterization: 'ntk' }, train: { lr: 0.3, weightDecay: 0.01 } },
     },
     {
+      label: 'GD logistic, mean-field, 17 000 training and 17 000 test points (two sample chunks each), m = 90, block 32',
+      blockSize: 32,
+      data: () => makeDataset({ kind: 'gaussian-mixture', d: 6, n: 17_000, nTest: 17_000 }, 8),
+      config: { seed: 5, loss: 'logistic', model: { width: 90 }, train: { lr: 0.5 } },
+    },
+    {
       label: 'softmax SGD k = 4, mean-field, centered, m = 300, block 128 (3 blocks: a fourth worker would idle)',
       blockSize: 128,
       data: () => classSplit(180, 40, 30, 4, 9),

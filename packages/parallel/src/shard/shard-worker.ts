@@ -117,14 +117,14 @@ class ShardWorker implements ShardWorkerApi {
       if (this.batch) {
         this.gather(start + t);
         this.barrier.arrive();
-        native?.refreshInputs(set);
+        native?.refreshInputs();
       }
       this.forward(plan, L.a, L.b);
       this.barrier.arrive();
       this.reduce(plan, false, true);
       this.barrier.arrive();
       if (native) {
-        native.update(set, this.plan.at(start + t));
+        native.update(this.plan.at(start + t));
       } else if (L.sampleBlocks === 0) {
         if (this.j1 > this.j0) {
           if (K === 1) update(set.n, set.nPad, L.D, set.x, L.a, L.b, L.residuals, this.j0, this.j1, coef, ga, 0);
