@@ -1,0 +1,41 @@
+/**
+ * Deep fully connected and residual networks, float64 reference model (ARCHITECTURE.md §7):
+ * spec and abc-parametrization presets, init (gaussian, orthogonal, edge of chaos), forward and
+ * backward, GD step, the L = 1 correspondence with §1, and the input–output Jacobian.
+ */
+export {
+  ABC_PRESETS,
+  DEEP_ACTIVATIONS,
+  DEEP_PRESETS,
+  fanIn,
+  fanOut,
+  hasBiasVector,
+  isResidualBlock,
+  presetLayers,
+  resolveDeepSpec,
+  type AbcExponents,
+  type AbcTable,
+  type CustomAbc,
+  type DeepActivation,
+  type DeepPreset,
+  type DeepSpec,
+  type DeepSpecInput,
+} from './spec.js';
+export { deepCoefficients, weightBase, widthPower, type DeepCoefficients, type TensorCoefficients } from './scaling.js';
+export { activate, activationDerivative, erf } from './activations.js';
+export { allocateDeepParams, checkDeepParams, cloneDeepParams, weightedSquaredNorm, type DeepParams } from './params.js';
+export {
+  DEEP_INIT_KINDS,
+  DEEP_LAYER_STRIDE,
+  initDeepParams,
+  resolveDeepInit,
+  unitDraws,
+  type DeepInit,
+  type DeepInitInput,
+  type DeepInitKind,
+  type EdgeOfChaosSolver,
+} from './init.js';
+export { jacobiSvd, orthonormalColumns, semiOrthogonal, singularValues, transpose, type Svd } from './linalg.js';
+export { deepForward, deepGdStep, deepGradient, deepRisk, type DeepForward, type DeepGradient, type DeepStepOptions } from './network.js';
+export { deepParamsFromTwoLayer, deepSpecOfTwoLayer, twoLayerParamsFromDeep } from './two-layer.js';
+export { inputJacobian, jacobianSpectrum, type DeepJacobian, type JacobianSpectrum } from './jacobian.js';
