@@ -12,7 +12,7 @@ const TWO_OVER_SQRT_PI = 1.1283791670955126; // 2/√π
  * half an ulp of 1). JavaScript has no Math.erf.
  *
  * @example
- * erf(1); // 0.8427007929497149
+ * erf(1); // 0.842700792949715 (exact: 0.84270079294971486…)
  */
 export function erf(x: number): number {
   const ax = Math.abs(x);

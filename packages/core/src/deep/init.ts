@@ -18,9 +18,15 @@ import { deepCoefficients } from './scaling.js';
 import { semiOrthogonal } from './linalg.js';
 import { fanIn, fanOut, hasBiasVector, type DeepActivation, type DeepSpec } from './spec.js';
 
-/** `gaussian`: w_l ~ σ_l n_l^{−b_l} N(0, 1) entrywise; `orthogonal`: a scaled Haar (semi-)orthogonal matrix per layer. */
+/** `gaussian`: w_l ~ σ_l n_l^{−b_l} N(0, 1) entrywise; `orthogonal`: a scaled Haar (semi-)orthogonal matrix per layer. *
+ * @example
+ * const kind: DeepInitKind = 'orthogonal';
+ */
 export type DeepInitKind = 'gaussian' | 'orthogonal';
-/** Every {@link DeepInitKind}. */
+/** Every {@link DeepInitKind}. *
+ * @example
+ * DEEP_INIT_KINDS.includes('gaussian'); // true
+ */
 export const DEEP_INIT_KINDS: readonly DeepInitKind[] = ['gaussian', 'orthogonal'];
 
 /**
@@ -48,10 +54,20 @@ export interface DeepInitInput {
 /**
  * σ_w² on the edge of chaos of φ for a given σ_b² (the hook for the solver in kernels/; e.g.
  * tanh: the (σ_w, σ_b) curve of Schoenholz et al. 2017).
+ *
+ * @example
+ * const fixed: EdgeOfChaosSolver = (_phi, biasVariance) => 1 + biasVariance; // a stand-in, not the tanh curve
+ * const spec = resolveDeepSpec({ d: 3, depth: 4, width: 64, activation: 'tanh' });
+ * resolveDeepInit(spec, { edgeOfChaos: true, biasVariance: 0.1 }, fixed).edgeOfChaos; // { weightVariance: 1.1, biasVariance: 0.1 }
  */
 export type EdgeOfChaosSolver = (activation: DeepActivation, biasVariance: number) => number;
 
-/** A validated deep init: variances per layer, and the edge-of-chaos point when one was picked (to record in run.json). */
+/** A validated deep init: variances per layer, and the edge-of-chaos point when one was picked (to record in run.json). *
+ * @example
+ * const spec = resolveDeepSpec({ d: 3, depth: 2, width: 32 });
+ * const init: DeepInit = resolveDeepInit(spec, { weightVariance: [1, 2, 2] });
+ * init.biasVariance; // [1, 1]
+ */
 export interface DeepInit {
   readonly kind: DeepInitKind;
   /** σ_l² for l = 1..L+1. */
@@ -122,7 +138,10 @@ export function resolveDeepInit(spec: DeepSpec, input: DeepInitInput = {}, solve
   };
 }
 
-/** The stride between layers in the init stream's index: unit j of hidden layer l (1-based) is index (l − 1)·2³² + j. */
+/** The stride between layers in the init stream's index: unit j of hidden layer l (1-based) is index (l − 1)·2³² + j. *
+ * @example
+ * const index = (3 - 1) * DEEP_LAYER_STRIDE + 5; // unit 5 of hidden layer 3
+ */
 export const DEEP_LAYER_STRIDE = 4294967296;
 
 /**

@@ -15,7 +15,11 @@ import type { DeepParams } from './params.js';
 import { deepCoefficients } from './scaling.js';
 import { fanIn, isResidualBlock, type DeepSpec } from './spec.js';
 
-/** A row-major rows × cols Jacobian. */
+/** A row-major rows × cols Jacobian. *
+ * @example
+ * const J: DeepJacobian = { rows: 2, cols: 2, values: Float64Array.of(1, 0, 0, 1) };
+ * jacobianSpectrum(J).spread; // 0
+ */
 export interface DeepJacobian {
   readonly rows: number;
   readonly cols: number;
@@ -91,7 +95,11 @@ export function inputJacobian(spec: DeepSpec, params: DeepParams, x: Float64Arra
   return { rows: k, cols: d, values: J };
 }
 
-/** The singular values of a Jacobian (descending) and their summary: the §7 observable is mean and spread. */
+/** The singular values of a Jacobian (descending) and their summary: the §7 observable is mean and spread. *
+ * @example
+ * const s: JacobianSpectrum = jacobianSpectrum({ rows: 1, cols: 2, values: Float64Array.of(3, 4) });
+ * s.max; // 5
+ */
 export interface JacobianSpectrum {
   readonly values: Float64Array;
   readonly mean: number;

@@ -13,7 +13,7 @@
  * condition number (unlike Gram–Schmidt). `a` is read, not written.
  *
  * @example
- * const q = orthonormalColumns(Float64Array.of(3, 1, 4, 2), 2, 2); // [0.6, -0.8, 0.8, 0.6]: A = QR with R = [[5, 2.2], [0, 0.4]]
+ * const q = orthonormalColumns(Float64Array.of(3, 1, 4, 2), 2, 2); // ≈ [0.6, -0.8, 0.8, 0.6]: A = QR with R = [[5, 2.2], [0, 0.4]]
  */
 export function orthonormalColumns(a: Float64Array, rows: number, cols: number): Float64Array {
   if (rows < cols) throw new RangeError(`orthonormalColumns: needs rows ≥ cols, got ${rows} × ${cols}`);
@@ -85,7 +85,10 @@ export function transpose(a: Float64Array, rows: number, cols: number): Float64A
   return t;
 }
 
-/** A = U diag(s) Vᵀ: s descending (min(rows, cols) values), U rows × p and V cols × p row-major (p = min(rows, cols)). */
+/** A = U diag(s) Vᵀ: s descending (min(rows, cols) values), U rows × p and V cols × p row-major (p = min(rows, cols)). *
+ * @example
+ * const { values, u, v }: Svd = jacobiSvd(Float64Array.of(1, 2, 3, 4), 2, 2);
+ */
 export interface Svd {
   readonly values: Float64Array;
   readonly u: Float64Array;

@@ -30,7 +30,12 @@ import { allocateDeepParams, checkDeepParams, weightedSquaredNorm, type DeepPara
 import { deepCoefficients, type DeepCoefficients } from './scaling.js';
 import { fanIn, hasBiasVector, isResidualBlock, type DeepSpec } from './spec.js';
 
-/** A forward pass on n inputs. */
+/** A forward pass on n inputs. *
+ * @example
+ * const spec = resolveDeepSpec({ d: 1, depth: 2, width: 4, bias: false });
+ * const fw: DeepForward = deepForward(spec, initDeepParams(spec, resolveDeepInit(spec), 0), { n: 1, D: 1, x: Float64Array.of(1) });
+ * fw.f.length; // 1
+ */
 export interface DeepForward {
   readonly n: number;
   /** f: n × k, sample-major (f[i·k + c]). */
@@ -134,7 +139,13 @@ export function deepRisk(loss: LossName, k: number, f: Float64Array, y: Float64A
   return sum / n;
 }
 
-/** What {@link deepGradient} returns. */
+/** What {@link deepGradient} returns. *
+ * @example
+ * const spec = resolveDeepSpec({ d: 1, depth: 2, width: 4, bias: false });
+ * const w = initDeepParams(spec, resolveDeepInit(spec), 0);
+ * const g: DeepGradient = deepGradient(spec, w, { n: 1, D: 1, x: Float64Array.of(1) }, Float64Array.of(0.5), 'square');
+ * g.grad.weights[2].length; // 4
+ */
 export interface DeepGradient {
   /** F(θ) = κ R + (λ/2) Σ_l ρ_l ‖w_l‖². */
   readonly objective: number;
@@ -261,7 +272,10 @@ function backward(spec: DeepSpec, co: DeepCoefficients, params: DeepParams, inpu
   }
 }
 
-/** The step size and weight decay of one GD update. */
+/** The step size and weight decay of one GD update. *
+ * @example
+ * const options: DeepStepOptions = { lr: 0.05, weightDecay: 1e-4 };
+ */
 export interface DeepStepOptions {
   /** η. */
   readonly lr: number;
@@ -272,7 +286,8 @@ export interface DeepStepOptions {
 /**
  * One full-batch GD update in place: w_l ← (1 − ηλ) w_l − η γ_l κ ∇_{w_l} R, with the
  * coefficients of engine/step-plan.ts's `updateCoefficients(η, γ_l, λ)` (shrink = 1 − ηλ,
- * step = η γ_l) per tensor. Returns the gradient pass at the pre-step parameters.
+ * step = η γ_l) per tensor. Returns the gradient pass at the pre-step parameters, taken with
+ * λ = 0 (its `objective` is κR: the decay enters through the shrink, as in §1's step).
  *
  * @example
  * const spec = resolveDeepSpec({ d: 2, depth: 2, width: 8, scaling: 'mean-field' });

@@ -11,6 +11,11 @@ import { fanIn, fanOut, hasBiasVector, type DeepSpec } from './spec.js';
  * are augmented; weights[L] is k × m_L). biases[l] is layer l+1's bias vector (length m_{l+1})
  * for the hidden layers 2..L, and empty for the input layer (its bias is W_1's last column) and
  * the output layer (no bias, as in §1).
+ *
+ * @example
+ * const spec = resolveDeepSpec({ d: 2, depth: 2, width: 4 });
+ * const p: DeepParams = allocateDeepParams(spec);
+ * p.biases.map((b) => b.length); // [0, 4, 0]
  */
 export interface DeepParams {
   readonly weights: readonly Float64Array[];

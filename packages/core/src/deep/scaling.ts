@@ -33,7 +33,11 @@ export function widthPower(n: number, e: number): number {
   return Math.pow(n, e);
 }
 
-/** One parameter tensor's coefficients (a layer's weights, or a layer's bias vector). */
+/** One parameter tensor's coefficients (a layer's weights, or a layer's bias vector). *
+ * @example
+ * const out: TensorCoefficients = deepCoefficients(resolveDeepSpec({ d: 3, depth: 1, width: 64 })).weights[1];
+ * out.multiplier; // 1/64: §1's mean-field s
+ */
 export interface TensorCoefficients {
   /** n: the width base of the exponents. */
   readonly base: number;
@@ -47,7 +51,11 @@ export interface TensorCoefficients {
   readonly decayWeight: number;
 }
 
-/** Every tensor's coefficients: weights of layers 1..L+1 (index l − 1), biases of layers 2..L (null where a layer has no bias vector). */
+/** Every tensor's coefficients: weights of layers 1..L+1 (index l − 1), biases of layers 2..L (null where a layer has no bias vector). *
+ * @example
+ * const co: DeepCoefficients = deepCoefficients(resolveDeepSpec({ d: 3, depth: 3, width: 64, scaling: 'mup' }));
+ * co.weights[0].multiplier; // 8 = √64 (a_1 = −½)
+ */
 export interface DeepCoefficients {
   readonly weights: readonly TensorCoefficients[];
   readonly biases: readonly (TensorCoefficients | null)[];

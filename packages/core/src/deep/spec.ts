@@ -11,20 +11,35 @@
 import { InvalidInputError, requireFinite, requireInteger, requireOneOf, requirePositive } from '../errors.js';
 import { inputDimension } from '../model/inputs.js';
 
-/** φ of a deep network (ARCHITECTURE.md §7): `relu` max(z, 0), `tanh`, `erf` (the error function), `linear` (deep linear networks). */
+/** φ of a deep network (ARCHITECTURE.md §7): `relu` max(z, 0), `tanh`, `erf` (the error function), `linear` (deep linear networks). *
+ * @example
+ * const phi: DeepActivation = 'erf';
+ */
 export type DeepActivation = 'relu' | 'tanh' | 'erf' | 'linear';
-/** Every {@link DeepActivation}. */
+/** Every {@link DeepActivation}. *
+ * @example
+ * DEEP_ACTIVATIONS.includes('tanh'); // true
+ */
 export const DEEP_ACTIVATIONS: readonly DeepActivation[] = ['relu', 'tanh', 'erf', 'linear'];
 
-/** The named abc-parametrizations of ARCHITECTURE.md §7 (see {@link ABC_PRESETS}). */
+/** The named abc-parametrizations of ARCHITECTURE.md §7 (see {@link ABC_PRESETS}). *
+ * @example
+ * const preset: DeepPreset = 'mup';
+ */
 export type DeepPreset = 'standard' | 'ntk' | 'mup' | 'mean-field';
-/** Every {@link DeepPreset}, in the order of {@link ABC_PRESETS}' table. */
+/** Every {@link DeepPreset}, in the order of {@link ABC_PRESETS}' table. *
+ * @example
+ * for (const scaling of DEEP_PRESETS) resolveDeepSpec({ d: 2, depth: 3, width: 64, scaling });
+ */
 export const DEEP_PRESETS: readonly DeepPreset[] = ['standard', 'ntk', 'mup', 'mean-field'];
 
 /**
  * The exponents of one layer in an abc-parametrization (Tensor Programs IV, Definition 3.1), with
  * n the layer's width base (see {@link DeepSpec}): effective weight W = n^{−a} w, init
  * w ~ N(0, σ² n^{−2b}), learning rate η n^{−c}.
+ *
+ * @example
+ * const hidden: AbcExponents = { a: 0, b: 0.5, c: 0 }; // μP's hidden layers
  */
 export interface AbcExponents {
   readonly a: number;
@@ -36,6 +51,9 @@ export interface AbcExponents {
  * One preset's exponents for the three kinds of layer of an MLP: the input layer W_1 (and every
  * bias: TP5 Table 3 groups "input weights & all biases"), the hidden layers W_2..W_L, the output
  * layer W_{L+1}.
+ *
+ * @example
+ * const table: AbcTable = ABC_PRESETS.ntk.sgd; // table.output.a === 0.5
  */
 export interface AbcTable {
   readonly input: AbcExponents;
@@ -122,7 +140,11 @@ export const ABC_PRESETS: Readonly<Record<DeepPreset, { readonly sgd: AbcTable; 
   },
 };
 
-/** Exponents set by hand: one row per layer l = 1..L+1 (input, hidden…, output), and one for every bias. */
+/** Exponents set by hand: one row per layer l = 1..L+1 (input, hidden…, output), and one for every bias. *
+ * @example
+ * const scaling: CustomAbc = { layers: [{ a: 0, b: 0, c: 0 }, { a: 0.5, b: 0, c: 0 }, { a: 1, b: 0, c: -1 }] };
+ * resolveDeepSpec({ d: 2, depth: 2, width: 32, scaling }).preset; // null
+ */
 export interface CustomAbc {
   readonly layers: readonly AbcExponents[];
   /** The biases' exponents (default: the input layer's, as TP5 Table 3 treats biases). */
@@ -168,7 +190,11 @@ export interface DeepSpecInput {
   readonly inputFanIn?: 'one' | 'd';
 }
 
-/** A validated deep network: {@link DeepSpecInput} with every default filled in. */
+/** A validated deep network: {@link DeepSpecInput} with every default filled in. *
+ * @example
+ * const spec: DeepSpec = resolveDeepSpec({ d: 3, depth: 2, width: [16, 8] });
+ * spec.D; // 4: x̃ = (x, 1)
+ */
 export interface DeepSpec {
   readonly d: number;
   /** D = d + 1 with bias, else d: the input layer's fan-in. */
