@@ -8,19 +8,19 @@
  * W_l (m_l × m_{l−1}, each with a bias vector of length m_l when `bias`), l = L + 1 is the
  * output layer W_{L+1} (k × m_L, no bias). In arrays, layer l sits at index l − 1.
  */
+import { ACTIVATIONS, type Activation } from '../kernels/activations.js';
 import { InvalidInputError, requireFinite, requireInteger, requireOneOf, requirePositive } from '../errors.js';
 import { inputDimension } from '../model/inputs.js';
 
-/** φ of a deep network (ARCHITECTURE.md §7): `relu` max(z, 0), `tanh`, `erf` (the error function), `linear` (deep linear networks). *
- * @example
- * const phi: DeepActivation = 'erf';
- */
-export type DeepActivation = 'relu' | 'tanh' | 'erf' | 'linear';
-/** Every {@link DeepActivation}. *
+/** φ of a deep network (ARCHITECTURE.md §7): the activations of kernels/activations.ts, defined once. */
+export type DeepActivation = Activation;
+/**
+ * Every {@link DeepActivation}.
+ *
  * @example
  * DEEP_ACTIVATIONS.includes('tanh'); // true
  */
-export const DEEP_ACTIVATIONS: readonly DeepActivation[] = ['relu', 'tanh', 'erf', 'linear'];
+export const DEEP_ACTIVATIONS: readonly DeepActivation[] = ACTIVATIONS;
 
 /** The named abc-parametrizations of ARCHITECTURE.md §7 (see {@link ABC_PRESETS}). *
  * @example

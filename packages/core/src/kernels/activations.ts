@@ -27,17 +27,20 @@ const ERF_SATURATION = 6;
  */
 export function erf(x: number): number {
   if (Number.isNaN(x)) return Number.NaN;
-  if (x >= ERF_SATURATION) return 1;
-  if (x <= -ERF_SATURATION) return -1;
-  const x2 = x * x;
-  let term = x;
-  let sum = x;
-  for (let k = 1; k < 200; k++) {
-    term *= (2 * x2) / (2 * k + 1);
+  const ax = Math.abs(x);
+  if (ax >= ERF_SATURATION) return x > 0 ? 1 : -1;
+  // On |x|, then the sign: erf is odd, and the series' terms are then all positive.
+  const x2 = ax * ax;
+  const q = 2 * x2;
+  let term = 1;
+  let sum = 1;
+  for (let k = 1; k < 400; k++) {
+    term *= q / (2 * k + 1);
     sum += term;
-    if (Math.abs(term) <= 1e-17 * Math.abs(sum)) break;
+    if (term < 1e-17 * sum) break;
   }
-  return TWO_OVER_SQRT_PI * Math.exp(-x2) * sum;
+  const v = Math.min(1, TWO_OVER_SQRT_PI * ax * Math.exp(-x2) * sum);
+  return x < 0 ? -v : v;
 }
 
 /** ReLU: max(x, 0). */
