@@ -4,7 +4,7 @@ import { outputCount } from '../model/params.js';
 import type { Precision } from '../types.js';
 import type { InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
 import type { StepCoefficients } from './step-plan.js';
-import { instantiateWasmKernels, type WasmKernelExports } from './wasm-module.js';
+import { instantiateWasmKernels, kernelsOf, type PrecisionKernels, type WasmKernelExports } from './wasm-module.js';
 
 interface WasmParams extends ParamsHandle {
   readonly a: number;
@@ -65,6 +65,8 @@ export class WasmKernel implements StepKernel {
   /** Neurons per block: partial outputs are summed in this precision within a block, in float64 across blocks. */
   readonly blockSize: number;
   private readonly wasm: WasmKernelExports;
+  /** The kernels of this precision, their large calls cut into bounded ones (wasm-calls.ts). */
+  private readonly kernels: PrecisionKernels;
   private readonly bytesPerValue: number;
   private top: number;
   private heap: ArrayBuffer;
@@ -89,6 +91,7 @@ export class WasmKernel implements StepKernel {
     this.blockSize = options.blockSize ?? 256;
     this.bytesPerValue = precision === 'f32' ? 4 : 8;
     this.wasm = instantiateWasmKernels();
+    this.kernels = kernelsOf(this.wasm, precision);
     // Everything past the module's initial memory (its static data) is ours.
     this.top = this.wasm.memory.buffer.byteLength;
     this.heap = this.wasm.memory.buffer;
@@ -180,8 +183,7 @@ export class WasmKernel implements StepKernel {
       this.partialOutputsVector(p, x, k, j0, j1, out);
       return;
     }
-    const forward = this.precision === 'f32' ? this.wasm.forwardF32 : this.wasm.forwardF64;
-    forward(x.n, x.nPad, x.D, x.x, p.a, p.b, j0, j1, this.blockSize, this.accPtr, this.outPtr, 0);
+    this.kernels.forward(x.n, x.nPad, x.D, x.x, p.a, p.b, j0, j1, this.blockSize, this.accPtr, this.outPtr, 0);
     // An index loop rather than out.set(heap.subarray(…)): subarray allocates a view per call.
     const heap = this.heapF64;
     const base = this.outPtr / 8;
@@ -200,16 +202,14 @@ export class WasmKernel implements StepKernel {
     const heap = this.precision === 'f32' ? this.heapF32 : this.heapF64;
     const rBase = this.rPtr / this.bytesPerValue;
     heap.fill(0, rBase + x.n, rBase + x.nPad);
-    const update = this.precision === 'f32' ? this.wasm.updateF32 : this.wasm.updateF64;
     this.heapF64[this.coefPtr / 8] = coef.step;
     this.heapF64[this.coefPtr / 8 + 1] = coef.shrink;
-    update(x.n, x.nPad, x.D, x.x, p.a, p.b, this.rPtr, j0, j1, this.coefPtr, this.gaPtr, 0);
+    this.kernels.update(x.n, x.nPad, x.D, x.x, p.a, p.b, this.rPtr, j0, j1, this.coefPtr, this.gaPtr, 0);
   }
 
   /** k ≥ 2: out[i·k + c], from the k rows × nPad accumulator of forwardVec. */
   private partialOutputsVector(p: WasmParams, x: WasmInputs, k: number, j0: number, j1: number, out: Float64Array): void {
-    const forward = this.precision === 'f32' ? this.wasm.forwardVecF32 : this.wasm.forwardVecF64;
-    forward(x.n, x.nPad, x.D, k, x.x, p.a, p.b, j0, j1, this.blockSize, this.accPtr, this.outPtr, 0);
+    this.kernels.forwardVec(x.n, x.nPad, x.D, k, x.x, p.a, p.b, j0, j1, this.blockSize, this.accPtr, this.outPtr, 0);
     const heap = this.heapF64;
     const base = this.outPtr / 8;
     const count = x.n * k;
@@ -228,7 +228,6 @@ export class WasmKernel implements StepKernel {
     }
     this.heapF64[this.coefPtr / 8] = coef.step;
     this.heapF64[this.coefPtr / 8 + 1] = coef.shrink;
-    const update = this.precision === 'f32' ? this.wasm.updateVecF32 : this.wasm.updateVecF64;
-    update(x.n, x.nPad, x.D, k, x.x, p.a, p.b, this.rPtr, j0, j1, this.coefPtr, this.gaPtr, this.gbPtr, 0);
+    this.kernels.updateVec(x.n, x.nPad, x.D, k, x.x, p.a, p.b, this.rPtr, j0, j1, this.coefPtr, this.gaPtr, this.gbPtr, 0);
   }
 }

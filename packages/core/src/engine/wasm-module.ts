@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Precision } from '../types.js';
+import { WASM_CALL_WORK, boundedCalls } from './wasm-calls.js';
 
 // The few WebAssembly JS-API members used here, typed locally: TypeScript declares the
 // `WebAssembly` namespace only in the DOM lib, which a Node library should not pull in.
@@ -65,13 +66,22 @@ export interface PrecisionKernels {
  * The six kernels of one precision from a wasm instance's exports (the `…F32` or `…F64`
  * functions): forward, update and applyGradients, and their vector-output versions (k ≥ 2).
  * Picked once, so that hot loops do not branch on the precision; @mflab/parallel's shard
- * workers call it on their instance of the shared-memory build.
+ * workers call it on their instance of the shared-memory build. Forward and update calls larger
+ * than `callWork` multiply-adds (default {@link WASM_CALL_WORK}) are cut into several calls with
+ * the same results bit for bit, so that V8's optimized code takes over within the first call
+ * (see wasm-calls.ts); `callWork: Infinity` gives the exports as they are.
  *
  * @example
  * const memory = createSharedWasmMemory(SHARED_MEMORY_BASE + (1 << 20));
  * const { forward, update } = kernelsOf(instantiateSharedWasmKernels(memory), 'f32');
  */
-export function kernelsOf(exports: WasmKernelExports, precision: Precision): PrecisionKernels {
+export function kernelsOf(exports: WasmKernelExports, precision: Precision, options: { callWork?: number } = {}): PrecisionKernels {
+  const work = options.callWork ?? WASM_CALL_WORK;
+  const raw = rawKernelsOf(exports, precision);
+  return work === Infinity ? raw : boundedCalls(raw, precision, work);
+}
+
+function rawKernelsOf(exports: WasmKernelExports, precision: Precision): PrecisionKernels {
   return precision === 'f32'
     ? {
         forward: exports.forwardF32,
