@@ -60,4 +60,11 @@ describe('empiricalTangentKernel', () => {
     for (let i = 0; i < 6; i++) for (let l = 0; l < 6; l++) expect(k[i * 6 + l]).toBeCloseTo(k[l * 6 + i], 13);
     expect(relativeFrobeniusDistance(k, k)).toBe(0);
   });
+  it('K(X, X) computes the activations once and gives the bits of K(X, a copy of X)', () => {
+    const model = resolveModelSpec({ width: 33, parameterization: 'mean-field' });
+    const x = augmentInputs(randomDataset(9, 5, 7), true);
+    const w = initParams(model.init, 33, 6, 2);
+    const copy = { n: x.n, D: x.D, x: x.x.slice() };
+    expect(Array.from(empiricalTangentKernel(w, scalingOf(model), x))).toEqual(Array.from(empiricalTangentKernel(w, scalingOf(model), x, copy)));
+  });
 });

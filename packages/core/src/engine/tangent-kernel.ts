@@ -22,9 +22,11 @@ export function empiricalTangentKernel(
   const featureSum = new Float64Array(p * q);
   const gateSum = new Float64Array(p * q);
   const hL = new Float64Array(p);
-  const hR = new Float64Array(q);
   const gL = new Float64Array(p);
-  const gR = new Float64Array(q);
+  // K(X, X) (the probe's kernel): the right activations are the left ones, computed once.
+  const same = right === left;
+  const hR = same ? hL : new Float64Array(q);
+  const gR = same ? gL : new Float64Array(q);
   const activations = (inputs: AugmentedInputs, aOff: number, h: Float64Array, g: Float64Array) => {
     for (let i = 0; i < inputs.n; i++) {
       let z = 0;
@@ -35,7 +37,7 @@ export function empiricalTangentKernel(
   };
   for (let j = 0; j < m; j++) {
     activations(left, j * D, hL, gL);
-    activations(right, j * D, hR, gR);
+    if (!same) activations(right, j * D, hR, gR);
     const b2 = b[j] * b[j];
     for (let i = 0; i < p; i++) {
       const hi = hL[i];
