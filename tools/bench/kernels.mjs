@@ -1,7 +1,8 @@
 // The fast-kernels benchmark: times the full GD step (forward, residual, backward, weight
 // decay, update — `Simulation.step`) for each backend and precision on the issue's workloads,
 // runs the PyTorch anchor (../shared/anchors/torch_gd_step.py) on the same workloads in the
-// same script when torch is installed, and reports pairs/s (n·m per second) side by side.
+// same script when torch is installed, and reports pairs/s (n·m per second) side by side. Which
+// BLAS torch uses is probed first (torch_blas.py); a reference-BLAS anchor yields no ratio.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -55,21 +56,56 @@ export function benchStep({ n, d, m }, backend, precision, seconds) {
   return { impl: `mflab-${sim.backendInfo.backend}`, precision, n, d, m, threads: 1, ms_per_step: s * 1e3, pairs_per_s: (n * m) / s };
 }
 
-/** Whether the anchor can run here: Debian's python3-torch under /usr/bin/python3. */
+const BLAS_PROBE = fileURLToPath(new URL('./torch_blas.py', import.meta.url));
+/** What fixes a reference-BLAS anchor (Debian's torch calls whatever libblas.so.3 resolves to). */
+export const BLAS_FIX = 'apt-get install -y libopenblas0-pthread';
+
+/**
+ * Whether the anchor can run here (Debian's python3-torch under /usr/bin/python3), and which
+ * BLAS its torch computes with: runs tools/bench/torch_blas.py in the environment the anchor
+ * scripts will get (the frozen ../shared/anchors/torch_gd_step.py cannot report it itself).
+ * `blas.valid` is false on the netlib reference BLAS: its timings are kept, no ratio is drawn.
+ */
 export function torchAvailable() {
   if (!existsSync(ANCHOR)) return { ok: false, reason: `anchor script not found at ${ANCHOR}` };
-  const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { ok: false, reason: 'PyTorch is not installed (Debian: apt-get install -y python3-torch)' };
-  return { ok: true, version: probe.stdout.trim() };
+  const probe = spawnSync('/usr/bin/python3', [BLAS_PROBE], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    if (/No module named .?torch/.test(probe.stderr ?? '') || probe.error) return { ok: false, reason: 'PyTorch is not installed (Debian: apt-get install -y python3-torch)' };
+    return { ok: false, reason: `the BLAS probe (${BLAS_PROBE}) failed: ${probe.stderr.trim().split('\n').pop()}` };
+  }
+  const { torch, blas } = JSON.parse(probe.stdout.trim().split('\n').pop());
+  return { ok: true, version: torch, blas };
 }
 
-/** Runs the PyTorch anchor on the workloads; returns its JSON lines. */
-export function runTorchAnchor(workloads, { threads = 2, seconds = 3, f64 = false } = {}) {
+/** The per-row record of the BLAS a torch row ran on (bench.json): library, vendor, validity, and the OpenBLAS variables as set. */
+export function blasOfRow(blas) {
+  return {
+    blas: { vendor: blas.vendor, library: blas.library, core: blas.openblas?.corename ?? null },
+    valid: blas.valid,
+    openblas_env: { OPENBLAS_CORETYPE: blas.env.OPENBLAS_CORETYPE ?? null, OPENBLAS_L2_SIZE: blas.env.OPENBLAS_L2_SIZE ?? null },
+  };
+}
+
+/** One line saying which BLAS torch uses and which OpenBLAS variables were set (none are set or unset by the bench). */
+export function describeBlas(blas) {
+  const core = blas.openblas?.corename ? `, core ${blas.openblas.corename}` : '';
+  const env = Object.entries(blas.env).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => `${k}=${v}`);
+  return `torch BLAS: ${blas.vendor} — ${blas.library}${core}; ${env.length ? env.join(', ') : 'OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE not set'} (inherited, unchanged)`;
+}
+
+/** The line a reference-BLAS run prints instead of ratios. */
+export function invalidBlasLine(blas) {
+  return `INVALID ANCHOR: torch runs on the reference BLAS (${blas.library}); its GEMM-bound timings are ~20× too slow, so no mflab/torch ratio is reported from this run (timings kept in bench.json with valid: false). Fix: ${BLAS_FIX}`;
+}
+
+/** Runs the PyTorch anchor on the workloads; returns its JSON lines, each with the BLAS `blas` (torchAvailable().blas) recorded. */
+export function runTorchAnchor(workloads, { threads = 2, seconds = 3, f64 = false, blas } = {}) {
   const args = [ANCHOR, '--threads', String(threads), '--seconds', String(seconds), ...(f64 ? ['--f64'] : [])];
   for (const w of workloads) args.push('--workload', `${w.n},${w.d},${w.m}`);
   const run = spawnSync('/usr/bin/python3', args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (run.status !== 0) throw new Error(`torch anchor failed: ${run.stderr.trim().split('\n').pop()}`);
-  return run.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const rows = run.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  return blas ? rows.map((r) => ({ ...r, ...blasOfRow(blas) })) : rows;
 }
 
 /**

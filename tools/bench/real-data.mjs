@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CounterRng, Simulation, TfjsKernel, loadTensorBackend } from '@mflab/core';
 import { ShardedSimulation } from '@mflab/parallel';
+import { blasOfRow } from './kernels.mjs';
 import { secondsPerStep } from './parallel.mjs';
 
 /** (B, d, m, k): the Fashion-MNIST preset's step (B = 100) at two widths, and a larger batch. */
@@ -63,11 +64,19 @@ export async function benchRealData(w, { seconds = 2, workers = availableParalle
   return rows;
 }
 
-/** PyTorch on the same workloads (2 threads, float32, autograd and manual); null with the reason when torch is missing. */
+/**
+ * PyTorch on the same workloads (2 threads, float32, autograd and manual). The script reports the
+ * BLAS it ran on (torch_blas.py); each row records it as `blas`, `valid`, `openblas_env`.
+ */
 export function runTorchRealData(workloads, { threads = 2, seconds = 3 } = {}) {
   const args = [TORCH_SCRIPT, '--threads', String(threads), '--seconds', String(seconds)];
   for (const w of workloads) args.push('--workload', `${w.n},${w.d},${w.m},${w.k}`);
   const run = spawnSync('/usr/bin/python3', args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (run.status !== 0) throw new Error(`torch softmax step failed: ${run.stderr.trim().split('\n').pop()}`);
-  return run.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  return run.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+    .map(({ blas, ...row }) => ({ ...row, ...blasOfRow(blas) }));
 }

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // `npm run bench`: measures, never asserts. Prints tables and writes bench-results/bench.json.
 //   npm run bench -- [--quick] [--seconds S] [--no-torch] [--no-parallel] [--no-real-data] [--out FILE]
+// Install an optimized BLAS before measuring (apt-get install -y libopenblas0-pthread): the bench
+// prints which BLAS torch runs on and reports no mflab/torch ratio against the reference BLAS.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KERNEL_WORKLOADS, benchStep, benchTensorStep, runTorchAnchor, torchAvailable } from './kernels.mjs';
+import { KERNEL_WORKLOADS, benchStep, benchTensorStep, describeBlas, invalidBlasLine, runTorchAnchor, torchAvailable } from './kernels.mjs';
 import { benchOverhead, benchScaling, defaultWorkerCounts } from './parallel.mjs';
 import { benchSweep } from './sweep.mjs';
 import { REAL_DATA_WORKLOADS, benchRealData, runTorchRealData } from './real-data.mjs';
@@ -23,7 +25,21 @@ const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memo
 console.log(`mflab bench — ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, Node ${machine.node}\n`);
 
 const G = (v) => (v / 1e9).toFixed(3);
-const results = { machine, date: new Date().toISOString(), kernels: [], anchor: [], memory: null, sharded: [], overhead: [], sweep: null, realData: [], realDataTorch: [] };
+/** The BLAS a torch row ran on, for its table cell. */
+const blasCell = (a) => (a.blas ? `${a.blas.vendor}${a.valid ? '' : ' (INVALID)'}` : '?');
+const results = { machine, date: new Date().toISOString(), torch: null, kernels: [], anchor: [], memory: null, sharded: [], overhead: [], sweep: null, realData: [], realDataTorch: [] };
+
+// Which BLAS torch runs on, probed before anything is timed (tools/bench/torch_blas.py).
+const torch = flag('--no-torch') ? { ok: false, reason: '--no-torch' } : torchAvailable();
+const torchValid = torch.ok && torch.blas.valid;
+if (torch.ok) {
+  results.torch = { version: torch.version, blas: torch.blas };
+  console.log(`  ${describeBlas(torch.blas)}`);
+  if (!torchValid) console.log(`  ${invalidBlasLine(torch.blas)}`);
+  console.log('');
+}
+/** mflab/torch throughput ratio, or '—' when there is no torch figure or the anchor ran on the reference BLAS. */
+const ratioOf = (mflab, torchPairs) => (torchValid && Number.isFinite(torchPairs) ? (mflab / torchPairs).toFixed(2) : '—');
 
 // 1. The GD step, one thread, per backend and precision.
 const workloads = quick ? KERNEL_WORKLOADS.map((w) => ({ ...w, m: Math.min(w.m, 16_384) })) : KERNEL_WORKLOADS;
@@ -50,10 +66,10 @@ for (const w of workloads) {
 }
 
 // 2. The PyTorch anchor on the same workloads, same script.
-const torch = flag('--no-torch') ? { ok: false, reason: '--no-torch' } : torchAvailable();
 if (torch.ok) {
-  console.log(`\n  running the PyTorch ${torch.version} anchor (2 threads, float32, then float64)…`);
-  results.anchor = [...runTorchAnchor(workloads, { threads: 2, seconds: quick ? 1 : 3 }), ...runTorchAnchor(workloads, { threads: 2, seconds: quick ? 1 : 3, f64: true })];
+  console.log(`\n  running the PyTorch ${torch.version} anchor (2 threads, float32, then float64; ${torch.blas.vendor})…`);
+  const opts = { threads: 2, seconds: quick ? 1 : 3, blas: torch.blas };
+  results.anchor = [...runTorchAnchor(workloads, opts), ...runTorchAnchor(workloads, { ...opts, f64: true })];
 } else {
   console.log(`\n  PyTorch anchor skipped: ${torch.reason}`);
 }
@@ -75,8 +91,8 @@ if (!flag('--no-parallel')) {
 }
 
 // Tables.
-const best = (w, dtype) => {
-  const rows = results.anchor.filter((a) => a.n === w.n && a.d === w.d && a.m === w.m && a.dtype === dtype);
+const best = (w, dtype, anchor = results.anchor) => {
+  const rows = anchor.filter((a) => a.n === w.n && a.d === w.d && a.m === w.m && a.dtype === dtype);
   return rows.length ? Math.max(...rows.map((a) => a.pairs_per_s)) : NaN;
 };
 console.log('\nGD step, pairs/s = n·m per second (mflab: one thread; torch: 2 threads, best of autograd/manual)\n');
@@ -85,15 +101,15 @@ console.log('|---|---|---|---:|---:|---:|---:|---:|');
 for (const r of results.kernels) {
   const w = workloads.find((v) => v.n === r.n && v.d === r.d && v.m === r.m);
   const t = best(w, r.precision === 'f32' ? 'float32' : 'float64');
-  const ratio = Number.isFinite(t) ? (r.pairs_per_s / t).toFixed(2) : '—';
+  const ratio = ratioOf(r.pairs_per_s, t);
   const target = r.precision === 'f32' && (r.impl === 'mflab-wasm' || (w.d >= 64 && r.impl.startsWith('mflab-tfjs'))) ? `${G(w.target)} ${r.pairs_per_s >= w.target ? '✓' : '✗'}` : '';
   console.log(`| ${r.n}, ${r.d}, ${r.m} | ${r.impl} | ${r.precision} | ${r.ms_per_step.toFixed(2)} | ${G(r.pairs_per_s)} | ${Number.isFinite(t) ? G(t) : '—'} | ${ratio} | ${target} |`);
 }
 if (results.anchor.length) {
   console.log('\nPyTorch anchor rows (from the same run)\n');
-  console.log('| impl | dtype | n, d, m | threads | ms/step | G pairs/s |');
-  console.log('|---|---|---|---:|---:|---:|');
-  for (const a of results.anchor) console.log(`| ${a.impl} | ${a.dtype} | ${a.n}, ${a.d}, ${a.m} | ${a.threads} | ${a.ms_per_step.toFixed(2)} | ${G(a.pairs_per_s)} |`);
+  console.log('| impl | dtype | n, d, m | threads | ms/step | G pairs/s | BLAS |');
+  console.log('|---|---|---|---:|---:|---:|---|');
+  for (const a of results.anchor) console.log(`| ${a.impl} | ${a.dtype} | ${a.n}, ${a.d}, ${a.m} | ${a.threads} | ${a.ms_per_step.toFixed(2)} | ${G(a.pairs_per_s)} | ${blasCell(a)} |`);
 }
 if (results.memory) {
   const mem = results.memory;
@@ -116,18 +132,25 @@ if (!flag('--no-real-data')) {
   for (const w of realWorkloads) {
     for (const r of await benchRealData(w, { seconds })) {
       results.realData.push(r);
-      process.stdout.write(`  softmax SGD step ${w.n},${w.d},${w.m},k=${w.k} ${r.impl} (${r.threads} thread${r.threads === 1 ? '' : 's'}): ${r.ms_per_step.toFixed(1)} ms\n`);
+      process.stdout.write(r.skipped ? `  softmax SGD step ${w.n},${w.d},${w.m},k=${w.k} ${r.impl}: skipped — ${r.skipped}\n` : `  softmax SGD step ${w.n},${w.d},${w.m},k=${w.k} ${r.impl} (${r.threads} thread${r.threads === 1 ? '' : 's'}): ${r.ms_per_step.toFixed(1)} ms\n`);
     }
   }
   if (torch.ok) results.realDataTorch = runTorchRealData(realWorkloads, { threads: 2, seconds: quick ? 1 : 3 });
   console.log('\nReal-data SGD step: softmax cross-entropy, k = 10 outputs, batches of B from a finite set, f32 (torch: 2 threads, best of autograd/manual)\n');
-  console.log('| B, d, m, k | mflab engine | threads | ms/step | G pairs/s | torch ms/step | torch/mflab time |');
-  console.log('|---|---|---:|---:|---:|---:|---:|');
+  console.log('| B, d, m, k | mflab engine | threads | ms/step | G pairs/s | torch ms/step | torch/mflab time | torch BLAS |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---|');
   for (const r of results.realData) {
+    if (r.skipped) {
+      console.log(`| ${r.n}, ${r.d}, ${r.m}, ${r.k} | ${r.impl}: skipped — ${r.skipped} | | | | | | |`);
+      continue;
+    }
     const t = results.realDataTorch.filter((a) => a.n === r.n && a.d === r.d && a.m === r.m && a.k === r.k).sort((p, q) => p.ms_per_step - q.ms_per_step)[0];
-    console.log(`| ${r.n}, ${r.d}, ${r.m}, ${r.k} | ${r.impl} | ${r.threads} | ${r.ms_per_step.toFixed(1)} | ${G(r.pairs_per_s)} | ${t ? t.ms_per_step.toFixed(1) : '—'} | ${t ? (t.ms_per_step / r.ms_per_step).toFixed(2) : '—'} |`);
+    const valid = t && t.valid;
+    console.log(`| ${r.n}, ${r.d}, ${r.m}, ${r.k} | ${r.impl} | ${r.threads} | ${r.ms_per_step.toFixed(1)} | ${G(r.pairs_per_s)} | ${t ? t.ms_per_step.toFixed(1) : '—'} | ${valid ? (t.ms_per_step / r.ms_per_step).toFixed(2) : '—'} | ${t ? blasCell(t) : '—'} |`);
   }
 }
+
+if (torch.ok && !torchValid) console.log(`\n${invalidBlasLine(torch.blas)}`);
 
 mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(outFile, JSON.stringify(results, null, 2));

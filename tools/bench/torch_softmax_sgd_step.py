@@ -9,11 +9,15 @@ same timing loop, same output format, autograd and a manual backward pass.
 Run:  /usr/bin/python3 torch_softmax_sgd_step.py --threads 2 --workload 100,784,1024,10
 Each workload is B,d,m,k (batch, input dimension, width, outputs). One JSON object per line:
   {"impl": "torch-autograd"|"torch-manual", "n": B, "d", "m", "k", "dtype", "threads",
-   "ms_per_step", "pairs_per_s": B*m/seconds_per_step}
+   "ms_per_step", "pairs_per_s": B*m/seconds_per_step, "blas": torch_blas.detect_blas()}
+The BLAS torch runs on is detected first (torch_blas.py); on the reference BLAS the timings are
+still printed, with "blas": {..., "valid": false}, and a line on stderr says how to fix it.
 """
 import argparse, json, statistics, time
 
 import torch
+
+from torch_blas import detect_blas, warn_if_reference
 
 
 def make(n, d, m, k, seed=0):
@@ -71,13 +75,15 @@ def main():
     p.add_argument("--seconds", type=float, default=3.0)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    blas = detect_blas()
+    warn_if_reference(blas)
     for w in a.workload:
         n, d, m, k = (int(v) for v in w.split(","))
         for name, step in (("torch-autograd", autograd_step), ("torch-manual", manual_step)):
             X, y, A, B = make(n, d, m, k)
             s = timeit(step, (X, y, A, B, 0.1, 1e-4), a.seconds)
             print(json.dumps({"impl": name, "n": n, "d": d, "m": m, "k": k, "dtype": "float32",
-                              "threads": a.threads, "ms_per_step": s * 1e3, "pairs_per_s": n * m / s}),
+                              "threads": a.threads, "ms_per_step": s * 1e3, "pairs_per_s": n * m / s, "blas": blas}),
                   flush=True)
 
 
