@@ -1,14 +1,16 @@
 // The real-data benchmark (issue: real data): one minibatch SGD step of a k-output network on
 // softmax cross-entropy at the Fashion-MNIST shape (d = 784, k = 10), batches of B from a
-// finite training set — mflab's single-thread engines (wasm SIMD f32, tfjs f32), the sharded
-// engine on every core, and PyTorch (tools/bench/torch_softmax_sgd_step.py, written after the
-// project's scalar anchor ../shared/anchors/torch_gd_step.py) on the same shapes, in the same
-// script. Measures, never asserts.
+// finite training set — mflab's single-thread engine on every f32 backend the registry lists
+// (wasm SIMD, tfjs, native when registered), the sharded engine on every core, and PyTorch
+// (tools/bench/torch_softmax_sgd_step.py, written after the project's scalar anchor
+// ../shared/anchors/torch_gd_step.py) on the same shapes, in the same script. Measures, never
+// asserts.
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { CounterRng, Simulation, TfjsKernel, loadTensorBackend } from '@mflab/core';
-import { ShardedSimulation } from '@mflab/parallel';
+import { CounterRng, resolveSimulationConfig } from '@mflab/core';
+import { ShardedSimulation, createEngine } from '@mflab/parallel';
+import { benchBackends, engineThreads } from './gemm.mjs';
 import { blasOfRow } from './kernels.mjs';
 import { secondsPerStep } from './parallel.mjs';
 
@@ -43,22 +45,33 @@ const configOf = ({ n, m }, backend) => ({
   log: { ntk: { every: 0 } },
 });
 
-/** mflab's rows for one workload: wasm and tfjs on one thread, sharded on every core. */
-export async function benchRealData(w, { seconds = 2, workers = availableParallelism() } = {}) {
+/**
+ * mflab's rows for one workload: every f32 backend the kernel registry lists (benchBackends: wasm,
+ * tfjs, and native when it is registered), each on the single-thread engine, then sharded on
+ * every core where the sharded engine runs that backend (others are reported as skipped).
+ */
+export async function benchRealData(w, { seconds = 2, workers = availableParallelism(), backends = benchBackends().filter((b) => b !== 'auto') } = {}) {
   const data = classSplit(POOL, w.d, w.k);
   const rows = [];
-  const row = (impl, threads, s) => ({ impl, ...w, threads, ms_per_step: s * 1e3, pairs_per_s: (w.n * w.m) / s });
-  const wasm = Simulation.create(configOf(w, 'wasm'), data);
-  rows.push(row('mflab-wasm', 1, await secondsPerStep((k) => wasm.step(k), seconds)));
-  const info = await loadTensorBackend();
-  const tfjs = Simulation.create(configOf(w, 'tfjs'), data, { kernel: new TfjsKernel() });
-  rows.push(row(`mflab-${info.name}`, info.threads ?? 1, await secondsPerStep((k) => tfjs.step(k), seconds)));
-  if (workers > 1) {
-    const sharded = await ShardedSimulation.create(configOf(w, 'wasm'), data, { workers });
-    try {
-      rows.push(row('mflab-sharded', workers, await secondsPerStep((k) => sharded.step(k), seconds)));
-    } finally {
-      await sharded.dispose();
+  const kinds = workers > 1 ? ['single-thread', 'sharded'] : ['single-thread'];
+  for (const kind of kinds) {
+    for (const backend of backends) {
+      const config = resolveSimulationConfig(configOf(w, backend));
+      let engine;
+      try {
+        engine = kind === 'sharded' ? await ShardedSimulation.create(config, data, { workers }) : await createEngine(config, data, { threads: 1 });
+      } catch (error) {
+        rows.push({ impl: kind === 'sharded' ? `mflab-sharded/${backend}` : `mflab-${backend}`, backend, engine: kind, ...w, skipped: error.message });
+        continue;
+      }
+      try {
+        const s = await secondsPerStep((k) => engine.step(k), seconds);
+        const info = engine.backendInfo;
+        const name = info.tensorBackend ?? info.backend;
+        rows.push({ impl: kind === 'sharded' ? `mflab-sharded/${name}` : `mflab-${name}`, backend, engine: kind, ...w, threads: engineThreads(info), ms_per_step: s * 1e3, pairs_per_s: (w.n * w.m) / s });
+      } finally {
+        await engine.dispose();
+      }
     }
   }
   return rows;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: measures, never asserts. Prints tables and writes bench-results/bench.json.
-//   npm run bench -- [--quick] [--seconds S] [--no-torch] [--no-parallel] [--no-real-data] [--out FILE]
+//   npm run bench -- [--quick] [--seconds S] [--no-torch] [--no-parallel] [--no-gemm] [--no-real-data] [--out FILE]
 // Install an optimized BLAS before measuring (apt-get install -y libopenblas0-pthread): the bench
 // prints which BLAS torch runs on and reports no mflab/torch ratio against the reference BLAS.
 import { spawnSync } from 'node:child_process';
@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GEMM_WORKERS, GEMM_WORKLOAD, GEMM_WORKLOAD_QUICK, benchBackends, benchGemmSteps, benchStartup } from './gemm.mjs';
 import { KERNEL_WORKLOADS, benchStep, benchTensorStep, describeBlas, invalidBlasLine, runTorchAnchor, torchAvailable } from './kernels.mjs';
 import { benchOverhead, benchScaling, defaultWorkerCounts } from './parallel.mjs';
 import { benchSweep } from './sweep.mjs';
@@ -27,7 +28,7 @@ console.log(`mflab bench — ${machine.cpu}, ${machine.cores} cores, ${machine.m
 const G = (v) => (v / 1e9).toFixed(3);
 /** The BLAS a torch row ran on, for its table cell. */
 const blasCell = (a) => (a.blas ? `${a.blas.vendor}${a.valid ? '' : ' (INVALID)'}` : '?');
-const results = { machine, date: new Date().toISOString(), torch: null, kernels: [], anchor: [], memory: null, sharded: [], overhead: [], sweep: null, realData: [], realDataTorch: [] };
+const results = { machine, date: new Date().toISOString(), torch: null, kernels: [], anchor: [], gemm: null, memory: null, sharded: [], overhead: [], sweep: null, realData: [], realDataTorch: [] };
 
 // Which BLAS torch runs on, probed before anything is timed (tools/bench/torch_blas.py).
 const torch = flag('--no-torch') ? { ok: false, reason: '--no-torch' } : torchAvailable();
@@ -74,6 +75,22 @@ if (torch.ok) {
   console.log(`\n  PyTorch anchor skipped: ${torch.reason}`);
 }
 
+// 2b. The GEMM-bound step at (10 000, 784, 1024): every registered backend, one thread and
+//     sharded, beside torch at the same shape; and each engine's start-up in a fresh process.
+if (!flag('--no-gemm')) {
+  const w = quick ? GEMM_WORKLOAD_QUICK : GEMM_WORKLOAD;
+  const backends = benchBackends();
+  const shape = `${w.n}, ${w.d}, ${w.m}`;
+  console.log(`\n  GEMM-bound GD step at (${shape}), f32, backends ${backends.join(', ')} (from the kernel registry)…`);
+  if (quick) console.log(`  --quick: shrunk from (${GEMM_WORKLOAD.n}, ${GEMM_WORKLOAD.d}, ${GEMM_WORKLOAD.m}) to (${shape}); not the issue's shape, for a smoke run only`);
+  const logStep = (r) => process.stdout.write(r.skipped ? `  ${r.engine} ${r.backend}: skipped — ${r.skipped}\n` : `  ${r.engine} ${r.backend} → ${r.impl} (${r.threads} thread${r.threads === 1 ? '' : 's'}): ${r.ms_per_step.toFixed(0)} ms/step\n`);
+  const steps = await benchGemmSteps(w, { backends, seconds, log: logStep });
+  const torchRows = torch.ok ? runTorchAnchor([w], { threads: GEMM_WORKERS, seconds: quick ? 1 : 3, blas: torch.blas }) : [];
+  const logStart = (r) => process.stdout.write(r.skipped ? `  start-up ${r.engine} ${r.backend}: skipped — ${r.skipped}\n` : `  start-up ${r.engine} ${r.backend} → ${r.impl}: ${r.startup_ms.toFixed(0)} ms (data ${r.data_ms.toFixed(0)} ms apart)\n`);
+  const startup = benchStartup(w, { backends, log: logStart });
+  results.gemm = { workload: w, quick, backends, steps, torch: torchRows, startup };
+}
+
 // 3. Peak memory of one f32 step at (1024, 2, 4 194 304), in a fresh process.
 if (!quick) {
   const child = spawnSync(process.execPath, [fileURLToPath(new URL('./peak-memory.mjs', import.meta.url)), '1024', '2', '4194304', 'f32'], { encoding: 'utf8' });
@@ -110,6 +127,28 @@ if (results.anchor.length) {
   console.log('| impl | dtype | n, d, m | threads | ms/step | G pairs/s | BLAS |');
   console.log('|---|---|---|---:|---:|---:|---|');
   for (const a of results.anchor) console.log(`| ${a.impl} | ${a.dtype} | ${a.n}, ${a.d}, ${a.m} | ${a.threads} | ${a.ms_per_step.toFixed(2)} | ${G(a.pairs_per_s)} | ${blasCell(a)} |`);
+}
+if (results.gemm) {
+  const { workload: w, steps, torch: torchRows, startup, quick: shrunk } = results.gemm;
+  const t = best(w, 'float32', torchRows);
+  const tRow = torchRows.find((a) => a.pairs_per_s === t);
+  console.log(`\nGEMM-bound GD step at (${w.n}, ${w.d}, ${w.m}), square loss, mean-field, f32${shrunk ? ' (--quick: shrunk shape)' : ''}; torch: ${GEMM_WORKERS} threads, best of autograd/manual\n`);
+  console.log('| train.backend | engine | ran as | threads | ms/step | G pairs/s | torch ms/step | torch G pairs/s | mflab/torch | torch BLAS |');
+  console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of steps) {
+    if (r.skipped) {
+      console.log(`| ${r.backend} | ${r.engine} | skipped: ${r.skipped} | | | | | | | |`);
+      continue;
+    }
+    console.log(`| ${r.backend} | ${r.engine} | ${r.impl} | ${r.threads} | ${r.ms_per_step.toFixed(0)} | ${G(r.pairs_per_s)} | ${tRow ? tRow.ms_per_step.toFixed(0) : '—'} | ${Number.isFinite(t) ? G(t) : '—'} | ${ratioOf(r.pairs_per_s, t)} | ${tRow ? blasCell(tRow) : '—'} |`);
+  }
+  console.log(`\nStart-up at (${w.n}, ${w.d}, ${w.m}), each in a fresh process: construct the engine (after the data exist) → end of the first step; data generation timed apart\n`);
+  console.log('| train.backend | engine | ran as | data generation ms | construct ms | first step ms | start-up ms |');
+  console.log('|---|---|---|---:|---:|---:|---:|');
+  for (const r of startup) {
+    if (r.skipped) console.log(`| ${r.backend} | ${r.engine} | skipped: ${r.skipped} | | | | |`);
+    else console.log(`| ${r.backend} | ${r.engine} | ${r.impl}${r.workers > 1 ? ` × ${r.workers}` : ''} | ${r.data_ms.toFixed(0)} | ${r.construct_ms.toFixed(0)} | ${r.first_step_ms.toFixed(0)} | ${r.startup_ms.toFixed(0)} |`);
+  }
 }
 if (results.memory) {
   const mem = results.memory;
