@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: measures, never asserts. Prints tables and writes bench-results/bench.json.
-//   npm run bench -- [--quick] [--seconds S] [--no-torch] [--no-parallel] [--no-gemm] [--no-real-data] [--out FILE]
+//   npm run bench -- [--quick] [--seconds S] [--no-torch] [--no-kernels] [--no-memory] [--no-parallel] [--no-gemm] [--no-real-data] [--out FILE]
 // Install an optimized BLAS before measuring (apt-get install -y libopenblas0-pthread): the bench
 // prints which BLAS torch runs on and reports no mflab/torch ratio against the reference BLAS.
 import { spawnSync } from 'node:child_process';
@@ -28,6 +28,8 @@ console.log(`mflab bench — ${machine.cpu}, ${machine.cores} cores, ${machine.m
 const G = (v) => (v / 1e9).toFixed(3);
 /** The BLAS a torch row ran on, for its table cell. */
 const blasCell = (a) => (a.blas ? `${a.blas.vendor}${a.valid ? '' : ' (INVALID)'}` : '?');
+/** A skipped row's reason for a table cell (the log line and bench.json keep it whole). */
+const why = (reason) => `skipped: ${reason.replace(/^(\w*Error: )?[\w.]+: /, '').split(';')[0]}`;
 const results = { machine, date: new Date().toISOString(), torch: null, kernels: [], anchor: [], gemm: null, memory: null, sharded: [], overhead: [], sweep: null, realData: [], realDataTorch: [] };
 
 // Which BLAS torch runs on, probed before anything is timed (tools/bench/torch_blas.py).
@@ -49,7 +51,7 @@ const variants = [
   ['wasm', 'f64'],
   ['reference', 'f64'],
 ];
-for (const w of workloads) {
+for (const w of flag('--no-kernels') ? [] : workloads) {
   for (const [backend, precision] of variants) {
     // The reference (plain JS) would take minutes on the largest shapes: one pass gives its rate.
     const budget = backend === 'reference' ? Math.min(seconds, 0.5) : seconds;
@@ -67,7 +69,9 @@ for (const w of workloads) {
 }
 
 // 2. The PyTorch anchor on the same workloads, same script.
-if (torch.ok) {
+if (flag('--no-kernels')) {
+  console.log('  --no-kernels: the GD step rows of the kernels workloads and their anchor skipped');
+} else if (torch.ok) {
   console.log(`\n  running the PyTorch ${torch.version} anchor (2 threads, float32, then float64; ${torch.blas.vendor})…`);
   const opts = { threads: 2, seconds: quick ? 1 : 3, blas: torch.blas };
   results.anchor = [...runTorchAnchor(workloads, opts), ...runTorchAnchor(workloads, { ...opts, f64: true })];
@@ -92,7 +96,7 @@ if (!flag('--no-gemm')) {
 }
 
 // 3. Peak memory of one f32 step at (1024, 2, 4 194 304), in a fresh process.
-if (!quick) {
+if (!quick && !flag('--no-memory')) {
   const child = spawnSync(process.execPath, [fileURLToPath(new URL('./peak-memory.mjs', import.meta.url)), '1024', '2', '4194304', 'f32'], { encoding: 'utf8' });
   results.memory = child.status === 0 ? JSON.parse(child.stdout.trim()) : { error: child.stderr.trim().split('\n').pop() };
 }
@@ -112,15 +116,17 @@ const best = (w, dtype, anchor = results.anchor) => {
   const rows = anchor.filter((a) => a.n === w.n && a.d === w.d && a.m === w.m && a.dtype === dtype);
   return rows.length ? Math.max(...rows.map((a) => a.pairs_per_s)) : NaN;
 };
-console.log('\nGD step, pairs/s = n·m per second (mflab: one thread; torch: 2 threads, best of autograd/manual)\n');
-console.log('| n, d, m | mflab backend | precision | ms/step | G pairs/s | torch G pairs/s (same dtype) | mflab/torch | target (f32, 1 thread) |');
-console.log('|---|---|---|---:|---:|---:|---:|---:|');
-for (const r of results.kernels) {
-  const w = workloads.find((v) => v.n === r.n && v.d === r.d && v.m === r.m);
-  const t = best(w, r.precision === 'f32' ? 'float32' : 'float64');
-  const ratio = ratioOf(r.pairs_per_s, t);
-  const target = r.precision === 'f32' && (r.impl === 'mflab-wasm' || (w.d >= 64 && r.impl.startsWith('mflab-tfjs'))) ? `${G(w.target)} ${r.pairs_per_s >= w.target ? '✓' : '✗'}` : '';
-  console.log(`| ${r.n}, ${r.d}, ${r.m} | ${r.impl} | ${r.precision} | ${r.ms_per_step.toFixed(2)} | ${G(r.pairs_per_s)} | ${Number.isFinite(t) ? G(t) : '—'} | ${ratio} | ${target} |`);
+if (results.kernels.length) {
+  console.log('\nGD step, pairs/s = n·m per second (mflab: one thread; torch: 2 threads, best of autograd/manual)\n');
+  console.log('| n, d, m | mflab backend | precision | ms/step | G pairs/s | torch G pairs/s (same dtype) | mflab/torch | target (f32, 1 thread) |');
+  console.log('|---|---|---|---:|---:|---:|---:|---:|');
+  for (const r of results.kernels) {
+    const w = workloads.find((v) => v.n === r.n && v.d === r.d && v.m === r.m);
+    const t = best(w, r.precision === 'f32' ? 'float32' : 'float64');
+    const ratio = ratioOf(r.pairs_per_s, t);
+    const target = r.precision === 'f32' && (r.impl === 'mflab-wasm' || (w.d >= 64 && r.impl.startsWith('mflab-tfjs'))) ? `${G(w.target)} ${r.pairs_per_s >= w.target ? '✓' : '✗'}` : '';
+    console.log(`| ${r.n}, ${r.d}, ${r.m} | ${r.impl} | ${r.precision} | ${r.ms_per_step.toFixed(2)} | ${G(r.pairs_per_s)} | ${Number.isFinite(t) ? G(t) : '—'} | ${ratio} | ${target} |`);
+  }
 }
 if (results.anchor.length) {
   console.log('\nPyTorch anchor rows (from the same run)\n');
@@ -137,7 +143,7 @@ if (results.gemm) {
   console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---|');
   for (const r of steps) {
     if (r.skipped) {
-      console.log(`| ${r.backend} | ${r.engine} | skipped: ${r.skipped} | | | | | | | |`);
+      console.log(`| ${r.backend} | ${r.engine} | ${why(r.skipped)} | | | | | | | |`);
       continue;
     }
     console.log(`| ${r.backend} | ${r.engine} | ${r.impl} | ${r.threads} | ${r.ms_per_step.toFixed(0)} | ${G(r.pairs_per_s)} | ${tRow ? tRow.ms_per_step.toFixed(0) : '—'} | ${Number.isFinite(t) ? G(t) : '—'} | ${ratioOf(r.pairs_per_s, t)} | ${tRow ? blasCell(tRow) : '—'} |`);
@@ -146,7 +152,7 @@ if (results.gemm) {
   console.log('| train.backend | engine | ran as | data generation ms | construct ms | first step ms | start-up ms |');
   console.log('|---|---|---|---:|---:|---:|---:|');
   for (const r of startup) {
-    if (r.skipped) console.log(`| ${r.backend} | ${r.engine} | skipped: ${r.skipped} | | | | |`);
+    if (r.skipped) console.log(`| ${r.backend} | ${r.engine} | ${why(r.skipped)} | | | | |`);
     else console.log(`| ${r.backend} | ${r.engine} | ${r.impl}${r.workers > 1 ? ` × ${r.workers}` : ''} | ${r.data_ms.toFixed(0)} | ${r.construct_ms.toFixed(0)} | ${r.first_step_ms.toFixed(0)} | ${r.startup_ms.toFixed(0)} |`);
   }
 }
@@ -180,7 +186,7 @@ if (!flag('--no-real-data')) {
   console.log('|---|---|---:|---:|---:|---:|---:|---|');
   for (const r of results.realData) {
     if (r.skipped) {
-      console.log(`| ${r.n}, ${r.d}, ${r.m}, ${r.k} | ${r.impl}: skipped — ${r.skipped} | | | | | | |`);
+      console.log(`| ${r.n}, ${r.d}, ${r.m}, ${r.k} | ${r.impl}: ${why(r.skipped)} | | | | | | |`);
       continue;
     }
     const t = results.realDataTorch.filter((a) => a.n === r.n && a.d === r.d && a.m === r.m && a.k === r.k).sort((p, q) => p.ms_per_step - q.ms_per_step)[0];
