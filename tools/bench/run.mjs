@@ -5,7 +5,7 @@
 // prints which BLAS torch runs on and reports no mflab/torch ratio against the reference BLAS.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GEMM_WORKERS, GEMM_WORKLOAD, GEMM_WORKLOAD_QUICK, benchBackends, benchGemmSteps, benchStartup } from './gemm.mjs';
@@ -22,8 +22,10 @@ const seconds = Number(option('--seconds', quick ? 0.5 : 2));
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const outFile = resolve(option('--out', resolve(root, 'bench-results/bench.json')));
 
-const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gib: +(totalmem() / 2 ** 30).toFixed(1), node: process.version };
-console.log(`mflab bench — ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, Node ${machine.node}\n`);
+// The load average before and after: other work on the machine slows torch's 2 threads more than one mflab thread.
+const load = () => loadavg().map((v) => +v.toFixed(2));
+const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gib: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, load_at_start: load(), load_at_end: null };
+console.log(`mflab bench — ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, Node ${machine.node}; load average ${machine.load_at_start.join(' ')}\n`);
 
 const G = (v) => (v / 1e9).toFixed(3);
 /** The BLAS a torch row ran on, for its table cell. */
@@ -196,6 +198,8 @@ if (!flag('--no-real-data')) {
 }
 
 if (torch.ok && !torchValid) console.log(`\n${invalidBlasLine(torch.blas)}`);
+machine.load_at_end = load();
+console.log(`\nload average at the end: ${machine.load_at_end.join(' ')} (${machine.cores} cores; a load above the core count slows the 2-thread torch rows most)`);
 
 mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(outFile, JSON.stringify(results, null, 2));
