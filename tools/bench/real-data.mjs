@@ -56,9 +56,9 @@ export async function benchRealData(w, { seconds = 2, workers = availableParalle
   const kinds = workers > 1 ? ['single-thread', 'sharded'] : ['single-thread'];
   for (const kind of kinds) {
     for (const backend of backends) {
-      const config = resolveSimulationConfig(configOf(w, backend));
       let engine;
       try {
+        const config = resolveSimulationConfig(configOf(w, backend));
         engine = kind === 'sharded' ? await ShardedSimulation.create(config, data, { workers }) : await createEngine(config, data, { threads: 1 });
       } catch (error) {
         rows.push({ impl: kind === 'sharded' ? `mflab-sharded/${backend}` : `mflab-${backend}`, backend, engine: kind, ...w, skipped: error.message });
