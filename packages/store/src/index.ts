@@ -28,7 +28,9 @@ export {
   readCheckpoint,
   readCheckpointFile,
   writeCheckpoint,
+  type CheckpointParams,
   type CheckpointState,
+  type LayeredParams,
   type NetworkParams,
   type StoredCheckpoint,
 } from './checkpoint.js';

@@ -30,7 +30,7 @@ describe('validateConfig', () => {
     ['wrong type', { train: { lr: 'fast' } }, 'train.lr', /expected a number, got "fast"/],
     ['negative width', { model: { width: -4 } }, 'model.width', /expected a number ≥ 1, got -4/],
     ['non-integer steps', { train: { steps: 2.5 } }, 'train.steps', /expected an integer, got 2.5/],
-    ['unknown parameterization', { model: { parameterization: 'standard' } }, 'model.parameterization', /expected one of "mean-field", "ntk", "lazy", got "standard"/],
+    ['unknown parameterization', { model: { parameterization: 'sp' } }, 'model.parameterization', /expected one of "mean-field", "ntk", "lazy", "standard", "mup", got "sp"/],
     ['zero learning rate', { train: { lr: 0 } }, 'train.lr', /expected a number > 0, got 0/],
     ['empty grid axis', { grid: { seed: [] } }, 'grid.seed', /expected a non-empty list, got an empty list/],
     ['symmetric init with odd width (core cross-field check)', { model: { width: 5, init: { symmetric: true } } }, 'model.width', /even/],

@@ -6,7 +6,7 @@
  */
 import { DATA_DEFAULTS, InvalidInputError, resolveDataSpec, resolveSimulationConfig, type DataSpec, type SimulationConfig } from '@mflab/core';
 import { z } from 'zod';
-import { configSchema, type AppConfig } from './schema.js';
+import { configSchema, type AppConfig, type ParsedConfig } from './schema.js';
 import { clip, keyPart, oneLine, quote } from './text.js';
 
 /** Longest field and detail a message carries (a backstop: the longest written message is ≈ 320 characters). */
@@ -117,8 +117,16 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): [string, string
     case 'invalid_key':
       // A grid key that is empty or too long to be a config path (the only record is the grid).
       return [fieldName(issue.path), 'not a valid key; grid keys are config paths such as model.width (1 to 200 characters)'];
-    case 'invalid_union':
-      return [fieldName(issue.path), `expected a number, a string or true/false, ${got}`];
+    case 'invalid_union': {
+      if (issue.path[0] === 'grid') return [fieldName(issue.path), `expected a number, a string or true/false, ${got}`];
+      // A key of several forms (model.width: a number or one per layer): describe the branch that
+      // got furthest (a bad entry of a list), else list the forms allowed.
+      const firsts = (issue.errors ?? []).map((branch) => branch[0]).filter((i): i is z.core.$ZodIssue => i !== undefined);
+      const specific = firsts.find((i) => i.code !== 'invalid_type');
+      if (specific) return describeIssue({ ...specific, path: [...issue.path, ...specific.path] } as z.core.$ZodIssue, input);
+      const forms = firsts.map((i) => (i.code === 'invalid_type' ? (EXPECTED[i.expected] ?? i.expected) : '')).filter((f) => f !== '');
+      return [fieldName(issue.path), `expected ${forms.map((f) => (f === 'a list' ? 'a list of them (one per layer)' : f)).join(' or ')}, ${got}`];
+    }
     default:
       return [fieldName(issue.path), `${issue.message}, ${got}`];
   }
@@ -154,7 +162,7 @@ export function nominalSteps(config: AppConfig): number {
   return train.epochs * Math.max(1, Math.floor(n / Math.min(n, train.batchSize ?? n)));
 }
 
-export function dataSpecOf(config: AppConfig): DataSpec {
+export function dataSpecOf(config: Pick<AppConfig, 'data'>): DataSpec {
   const { seed: _seed, ...spec } = config.data;
   return spec;
 }
@@ -179,7 +187,7 @@ export function validateConfig(input: unknown, source?: string): AppConfig {
  * even width, a file data kind needs a path, …). Their result is the config every engine runs,
  * merged back with the app's own keys. Core's errors become ConfigErrors.
  */
-function resolveWithCore(config: AppConfig, source?: string): AppConfig {
+function resolveWithCore(config: ParsedConfig, source?: string): AppConfig {
   try {
     resolveDataSpec(dataSpecOf(config));
     const { maxRisk, ...train } = config.train;

@@ -10,17 +10,18 @@
  */
 import { InvalidInputError, requireFinite, requireInteger, requireOneOf, requirePositive } from '../errors.js';
 import { inputDimension } from '../model/inputs.js';
+import { ACTIVATIONS, type Activation } from '../types.js';
 
 /** φ of a deep network (ARCHITECTURE.md §7): `relu` max(z, 0), `tanh`, `erf` (the error function), `linear` (deep linear networks). *
  * @example
  * const phi: DeepActivation = 'erf';
  */
-export type DeepActivation = 'relu' | 'tanh' | 'erf' | 'linear';
+export type DeepActivation = Activation;
 /** Every {@link DeepActivation}. *
  * @example
  * DEEP_ACTIVATIONS.includes('tanh'); // true
  */
-export const DEEP_ACTIVATIONS: readonly DeepActivation[] = ['relu', 'tanh', 'erf', 'linear'];
+export const DEEP_ACTIVATIONS: readonly DeepActivation[] = ACTIVATIONS;
 
 /** The named abc-parametrizations of ARCHITECTURE.md §7 (see {@link ABC_PRESETS}). *
  * @example

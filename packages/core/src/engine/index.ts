@@ -16,7 +16,8 @@ export {
 } from './config.js';
 export type { InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
 export { StepPlan, updateCoefficients, type StepCoefficients, type StepPlanData } from './step-plan.js';
-export { describeBackend, outputsFor, predictOn, type BackendInfo, type Engine, type EngineStart, type MaybePromise } from './engine.js';
+export { describeBackend, outputsFor, type BackendInfo, type Engine, type EngineStart, type FamilyStart, type MaybePromise, type ModelParams } from './engine.js';
+export { predictOn } from './two-layer-engine.js';
 export {
   getEngine,
   getKernel,
@@ -43,12 +44,14 @@ export {
   fitStats,
   observableRow,
   parameterStats,
+  twoLayerParameterSummary,
   particleSnapshot,
   particleSubsample,
   type FitStats,
   type ObservableInputs,
   type ObservableRow,
   type ParameterStats,
+  type ParameterSummary,
   type ParticleSnapshot,
 } from './observables.js';
 export { WasmKernel } from './wasm-kernel.js';

@@ -2,7 +2,6 @@ import { OBSERVABLES } from '@mflab/store';
 import { classLossValue, lossValue } from '../loss.js';
 import { outputCount, type NetworkParams } from '../model/params.js';
 import { CounterRng, RandomStream } from '../random/index.js';
-import type { Scaling } from '../model/scaling.js';
 import type { LossName } from '../types.js';
 
 /**
@@ -146,13 +145,40 @@ export function fitStats(loss: LossName, n: number, f: Float64Array, y: Float64A
   return { risk: risk / n, error: wrong / n, minMargin };
 }
 
-/** What one logged row is computed from: outputs on both sets and the parameters (any engine). */
+/**
+ * What a model family reports of its parameters for a logged row: `move`, `l2`, `path`, and
+ * `penalty`, the weight-decay term (λ/2) Σ ρ‖w‖² of the objective F (eq. 2).
+ *
+ * @example
+ * const summary: ParameterSummary = { move: 0, l2: 1, path: 0.5, penalty: 0 };
+ */
+export interface ParameterSummary {
+  move: number;
+  l2: number;
+  path: number;
+  penalty: number;
+}
+
+/**
+ * The two-layer network's {@link ParameterSummary} (ARCHITECTURE.md §1): {@link parameterStats}
+ * and the penalty (λ/2) ρ Σ_j ‖w_j‖².
+ *
+ * @example
+ * const p = allocateParams(2, 2);
+ * twoLayerParameterSummary(p, p, 1e-3, 0.5).move; // 0
+ */
+export function twoLayerParameterSummary(params: NetworkParams, initial: NetworkParams, weightDecay: number, rho: number): ParameterSummary {
+  const stats = parameterStats(params, initial);
+  return { move: stats.move, l2: stats.l2, path: stats.path, penalty: 0.5 * weightDecay * rho * stats.sumSquares };
+}
+
+/** What one logged row is computed from: outputs on both sets and the parameters' summary (any engine, any family). */
 export interface ObservableInputs {
   step: number;
   time: number;
   loss: LossName;
-  scaling: Scaling;
-  weightDecay: number;
+  /** κ: the weight of the risk in F. */
+  kappa: number;
   classification: boolean;
   /** Number of outputs k (default 1); k > 1: outputs are n × k and targets class indices. */
   outputs?: number;
@@ -160,26 +186,26 @@ export interface ObservableInputs {
   trainTargets: Float64Array;
   testOutputs: Float64Array;
   testTargets: Float64Array;
-  params: NetworkParams;
-  initialParams: NetworkParams;
+  /** move, l2, path and the weight-decay term of F, from the model family. */
+  parameters: ParameterSummary;
   /** ntk_drift, or NaN when not computed at this step. */
   ntkDrift: number;
 }
 
 /**
  * The observables of ARCHITECTURE.md §1 from outputs and parameters. Every engine (single
- * thread, sharded) goes through this one function, so equal outputs and parameters give
- * bitwise equal rows.
+ * thread, sharded, every model family) goes through this one function, so equal outputs and
+ * parameters give bitwise equal rows.
  */
 export function observableRow(inputs: ObservableInputs): ObservableRow {
-  const { loss, scaling, classification } = inputs;
+  const { loss, classification } = inputs;
   const k = inputs.outputs ?? 1;
   const fit = (f: Float64Array, y: Float64Array) => (k === 1 ? fitStats(loss, y.length, f, y) : classFitStats(loss, k, y.length, f, y));
   const fitTrain = fit(inputs.trainOutputs, inputs.trainTargets);
   const fitTest = fit(inputs.testOutputs, inputs.testTargets);
-  const stats = parameterStats(inputs.params, inputs.initialParams);
+  const stats = inputs.parameters;
   // eq. (2): F = κ R + (λ/2) ρ Σ_j ‖w_j‖²
-  const objective = scaling.kappa * fitTrain.risk + 0.5 * inputs.weightDecay * scaling.rho * stats.sumSquares;
+  const objective = inputs.kappa * fitTrain.risk + stats.penalty;
   return {
     step: inputs.step,
     time: inputs.time,

@@ -6,7 +6,8 @@
  * switch elsewhere changes.
  */
 import { InvalidInputError } from '../errors.js';
-import { TWO_LAYER, type DataSplit, type Precision } from '../types.js';
+import { isDeepModel } from '../model/spec.js';
+import { DEEP, TWO_LAYER, type DataSplit, type Precision } from '../types.js';
 import type { SimulationConfig } from './config.js';
 import type { Engine, EngineStart } from './engine.js';
 
@@ -100,7 +101,7 @@ export interface DataShape {
 /** Engine kinds: one thread, or the neuron/data partitioner of @mflab/parallel. */
 export type EngineKind = 'single-thread' | 'sharded';
 
-/** Options every engine factory takes. */
+/** Options every engine factory takes (the start's parameters are the family's own). */
 export interface EngineOptions extends EngineStart {
   /** Threads the engine may use (sharded engines). */
   threads?: number;
@@ -133,8 +134,14 @@ export function getEngine(model: string, kind: EngineKind): EngineRegistration |
   return engines.get(`${model}/${kind}`);
 }
 
-/** The model family a config describes (today always the two-layer network of §1). */
-export function modelFamilyOf(config: SimulationConfig): string {
-  void config;
-  return TWO_LAYER;
+/**
+ * The model family a resolved config describes: `deep` (ARCHITECTURE.md §7) when its model is a
+ * deep network — depth ≥ 2, or any deep-only key written (see `describesDeepModel`) — else the
+ * two-layer network of §1.
+ *
+ * @example
+ * modelFamilyOf(resolveSimulationConfig({ model: { depth: 3, width: 64 } })); // 'deep'
+ */
+export function modelFamilyOf(config: Pick<SimulationConfig, 'model'>): string {
+  return isDeepModel(config.model) ? DEEP : TWO_LAYER;
 }
