@@ -91,6 +91,8 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
     const outputs = engine.outputs;
     const backend = describeBackend(engine.backendInfo);
     info.backend = backend;
+    // The model as drawn: its family and, for deep networks, the widths and the init (the edge-of-chaos point).
+    info.model = engine.modelInfo();
     writeRunInfo(dir, info);
     const D = engine.D;
     writer = TrajectoryWriter.open({

@@ -57,4 +57,4 @@ export {
 export { WasmKernel } from './wasm-kernel.js';
 export { empiricalTangentKernel, relativeFrobeniusDistance } from './tangent-kernel.js';
 export { Simulation, kernelShapeOf, prepareKernel, selectKernel, type SimulationOptions } from './simulation.js';
-export { runSimulation, runSimulationAsync, type AsyncRunCallbacks, type RunCallbacks, type RunResult, type RunStatus, type SteppedModel } from './run.js';
+export { runSimulation, runSimulationAsync, type AsyncRunCallbacks, type RunCallbacks, type RunResult, type RunStatus, type SteppedModel, type SynchronousModel } from './run.js';

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Remote } from 'comlink';
-import { InvalidInputError, TWO_LAYER, cloneParams, kernelShapeOf, loadNativeRuntime, resolveKernel, resolveRunLength, usesFiniteBatches, type AugmentedInputs, type BackendInfo, type DataSplit, type Engine, type EngineStart, type NetworkParams, type ObservableRow, type SimulationConfig } from '@mflab/core';
+import { InvalidInputError, TWO_LAYER, cloneParams, twoLayerModel, kernelShapeOf, loadNativeRuntime, resolveKernel, resolveRunLength, usesFiniteBatches, type AugmentedInputs, type BackendInfo, type DataSplit, type Engine, type EngineStart, type NetworkParams, type ObservableRow, type SimulationConfig } from '@mflab/core';
 import { TwoLayerEngineBase, createSharedWasmMemory, writeSampleMinor, type SharedWasmMemory } from '@mflab/core/internal';
 import { workerExecArgv } from '../worker-argv.js';
 import { abortBarrier } from './barrier.js';
@@ -259,6 +259,8 @@ export class ShardedSimulation extends TwoLayerEngineBase implements Engine<Netw
 }
 
 function checkOptions(config: SimulationConfig, data: DataSplit, options: ShardedSimulationOptions): number {
+  // The two-layer network only (no sharded engine of deep networks exists yet): one line naming model.depth.
+  twoLayerModel(config.model);
   const workers = options.workers ?? availableParallelism();
   if (!Number.isSafeInteger(workers) || workers < 1 || workers > 256) {
     throw new InvalidInputError('workers', `expected an integer from 1 to 256, got ${String(options.workers)}`);
