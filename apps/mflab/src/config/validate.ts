@@ -67,6 +67,31 @@ export function allowedKeys(path: readonly PathKey[]): string[] {
   return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
 }
 
+/**
+ * Whether the schema at `path` takes integers only (`model.depth`, `model.width` and its list
+ * entries, `train.steps`): a too-small value is then "expected an integer ≥ 1".
+ */
+function isIntegerAt(path: readonly PathKey[]): boolean {
+  let schema: z.ZodType | undefined = configSchema;
+  const pick = (s: z.ZodType, key: PathKey | undefined): z.ZodType | undefined => {
+    let u = unwrap(s);
+    if (u instanceof z.ZodUnion) {
+      const options = u.options as z.ZodType[];
+      u = (typeof key === 'number' ? options.find((o) => unwrap(o) instanceof z.ZodArray) : options.find((o) => unwrap(o) instanceof z.ZodNumber)) ?? u;
+      u = unwrap(u);
+    }
+    return u;
+  };
+  for (const key of path) {
+    const s: z.ZodType | undefined = schema === undefined ? undefined : pick(schema, key);
+    if (s instanceof z.ZodObject) schema = (s.shape as Record<string, z.ZodType>)[String(key)];
+    else if (s instanceof z.ZodArray && typeof key === 'number') schema = s.element as z.ZodType;
+    else return false;
+  }
+  const last = schema === undefined ? undefined : pick(schema, undefined);
+  return last instanceof z.ZodNumber && last.isInt === true;
+}
+
 function unwrap(schema: z.ZodType): z.ZodType {
   let s = schema;
   for (let k = 0; k < 8; k++) {
@@ -104,7 +129,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): [string, string
       if (issue.origin === 'array') return [fieldName(issue.path), `expected a non-empty list, ${got}`];
       if (issue.origin === 'string') return [fieldName(issue.path), `expected a non-empty string, ${got}`];
       const op = issue.inclusive ? '≥' : '>';
-      return [fieldName(issue.path), `expected a number ${op} ${String(issue.minimum)}, ${got}`];
+      return [fieldName(issue.path), `expected ${isIntegerAt(issue.path) ? 'an integer' : 'a number'} ${op} ${String(issue.minimum)}, ${got}`];
     }
     case 'too_big':
       // A string or list over its cap is not echoed: its length says enough.
@@ -124,7 +149,11 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): [string, string
       const firsts = (issue.errors ?? []).map((branch) => branch[0]).filter((i): i is z.core.$ZodIssue => i !== undefined);
       const specific = firsts.find((i) => i.code !== 'invalid_type');
       if (specific) return describeIssue({ ...specific, path: [...issue.path, ...specific.path] } as z.core.$ZodIssue, input);
-      const forms = firsts.map((i) => (i.code === 'invalid_type' ? (EXPECTED[i.expected] ?? i.expected) : '')).filter((f) => f !== '');
+      const form = (i: z.core.$ZodIssue): string => {
+        if (i.code !== 'invalid_type') return '';
+        return i.expected === 'number' && isIntegerAt(issue.path) ? 'an integer' : (EXPECTED[i.expected] ?? i.expected);
+      };
+      const forms = firsts.map(form).filter((f) => f !== '');
       return [fieldName(issue.path), `expected ${forms.map((f) => (f === 'a list' ? 'a list of them (one per layer)' : f)).join(' or ')}, ${got}`];
     }
     default:
