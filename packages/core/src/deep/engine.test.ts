@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../errors.js';
 import { makeDataset, resolveDataSpec } from '../data/index.js';
 import { resolveSimulationConfig, type SimulationConfigInput } from '../engine/config.js';
-import type { ObservableRow } from '../engine/observables.js';
+import type { DeepObservableRow, ObservableRow } from '../engine/observables.js';
 import { getEngine, modelFamilyOf } from '../engine/registry.js';
 import { runSimulation } from '../engine/run.js';
 import { Simulation } from '../engine/simulation.js';
@@ -169,6 +169,58 @@ describe('DeepSimulation at depth 3', () => {
       expect(Buffer.from(resumed.params.biases[l].buffer).equals(Buffer.from(full.params.biases[l].buffer))).toBe(true);
     }
     expect(resumed.observe()).toEqual(full.observe());
+  });
+});
+
+describe('per-layer observables (ARCHITECTURE.md §7)', () => {
+  const data = randomSplit(40, 8, 4, 3);
+
+  it('are logged on every row in layer order: L + 1 moves, L feature moves and scales; ρ_l and the Jacobian at step 0', () => {
+    const sim = DeepSimulation.create({ seed: 4, model: { depth: 3, width: 24, activation: 'tanh', parameterization: 'ntk' }, train: { steps: 30, lr: 0.5 }, log: { every: 10, ntk: { probe: 16 } } }, data);
+    const rows: DeepObservableRow[] = [];
+    runSimulation(sim, { onMetrics: (r) => rows.push(r as DeepObservableRow) });
+    expect(rows.map((r) => [r.move_layers.length, r.feature_move.length, r.feature_scale.length, r.corr_layers.length])).toEqual(rows.map(() => [4, 3, 3, 3]));
+    const [first, last] = [rows[0], rows[rows.length - 1]];
+    expect(first.move_layers).toEqual([0, 0, 0, 0]);
+    expect(first.feature_move).toEqual([0, 0, 0]);
+    for (const v of first.feature_scale) expect(v).toBeGreaterThan(0);
+    for (const v of first.corr_layers) expect(Math.abs(v)).toBeLessThanOrEqual(1);
+    expect(first.jacobian_mean).toBeGreaterThan(0);
+    expect(first.jacobian_spread).toBeGreaterThanOrEqual(0);
+    for (const v of [...last.move_layers, ...last.feature_move]) expect(v).toBeGreaterThan(0);
+    expect(last.corr_layers.every(Number.isNaN)).toBe(true);
+    expect(Number.isNaN(last.jacobian_mean) && Number.isNaN(last.jacobian_spread)).toBe(true);
+  });
+
+  it('at depth 1 are §1 quantities of the two-layer net: ‖a − a0‖/‖a0‖, ‖b − b0‖/‖b0‖, mean relu(a·x̃) over the probe', () => {
+    const config: SimulationConfigInput = { seed: 5, model: { width: 12, activation: 'relu' }, train: { steps: 20, lr: 0.3, backend: 'reference' }, log: { ntk: { probe: 10 } } };
+    const deep = DeepSimulation.create(config, data);
+    deep.step(20);
+    const row = deep.observe();
+    const two = twoLayerParamsFromDeep(deep.spec, deep.params);
+    const two0 = twoLayerParamsFromDeep(deep.spec, deep.initialParams);
+    const rel = (u: Float64Array, v: Float64Array) => Math.sqrt(u.reduce((s, x, i) => s + (x - v[i]) ** 2, 0) / v.reduce((s, x) => s + x * x, 0));
+    expect(row.move_layers[0]).toBeCloseTo(rel(two.a, two0.a), 14);
+    expect(row.move_layers[1]).toBeCloseTo(rel(two.b, two0.b), 14);
+    let sum = 0;
+    for (let i = 0; i < 10; i++) {
+      for (let j = 0; j < 12; j++) {
+        let z = two.a[j * 5 + 4];
+        for (let q = 0; q < 4; q++) z += two.a[j * 5 + q] * data.train.x[i * 4 + q];
+        sum += Math.max(z, 0);
+      }
+    }
+    expect(row.feature_scale[0]).toBeCloseTo(sum / 120, 13);
+  });
+
+  it('dynamical isometry: an orthogonal deep linear net has Jacobian spread ≈ 0, a gaussian one does not (L = 10)', () => {
+    const spread = (kind: 'orthogonal' | 'gaussian') => {
+      const sim = DeepSimulation.create({ model: { depth: 10, width: 16, activation: 'linear', parameterization: 'ntk', init: { kind } } }, data);
+      const row = sim.observe();
+      return row.jacobian_spread / row.jacobian_mean;
+    };
+    expect(spread('orthogonal')).toBeLessThan(1e-6);
+    expect(spread('gaussian')).toBeGreaterThan(0.5);
   });
 });
 

@@ -15,11 +15,12 @@ import { isDeepModel, type DeepModelSpec, type ModelSpec } from '../model/spec.j
 import { DEEP, type DataSplit } from '../types.js';
 import { resolveSimulationConfig, type SimulationConfig, type SimulationConfigInput } from '../engine/config.js';
 import { EngineBase, outputsFor, type BackendInfo, type Engine, type EngineStart } from '../engine/engine.js';
-import type { ObservableRow, ParameterSummary } from '../engine/observables.js';
+import type { DeepObservableRow, LayerObservables, ParameterSummary } from '../engine/observables.js';
 import { registerEngine } from '../engine/registry.js';
 import { initDeepParams, resolveDeepInit, type DeepInit } from './init.js';
 import { backward, forwardWith, type DeepForward } from './network.js';
 import { allocateDeepParams, checkDeepParams, cloneDeepParams, type DeepParams } from './params.js';
+import { inputJacobian, jacobianSpectrum } from './jacobian.js';
 import { deepCoefficients, type DeepCoefficients } from './scaling.js';
 import { resolveDeepSpec, type DeepSpec } from './spec.js';
 
@@ -210,6 +211,11 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
   private readonly trainOut: Float64Array;
   private readonly testOut: Float64Array;
   private readonly grad: DeepParams;
+  /** The probe of the per-layer observables: the first `log.ntk.probe` training inputs. */
+  private readonly layerProbe: AugmentedInputs;
+  /** h_l(0) on the layer probe, and what is logged at step 0 only (ρ_l, the Jacobian's spectrum). */
+  private probeAtInit: DeepForward | null = null;
+  private atInit: Pick<LayerObservables, 'corr_layers' | 'jacobian_mean' | 'jacobian_spread'> | null = null;
   /** The training set's forward pass at step `trainForwardStep` (a GD step reuses what observe() computed). */
   private trainForward: DeepForward | null = null;
   private trainForwardStep = -1;
@@ -273,6 +279,8 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
     this.residual = new Float64Array((this.batch?.n ?? this.trainInputs.n) * k);
     this.trainOut = new Float64Array(this.trainInputs.n * k);
     this.testOut = new Float64Array(this.testInputs.n * k);
+    const p = Math.min(this.config.log.ntk.probe, this.trainInputs.n);
+    this.layerProbe = { n: p, D: this.D, x: this.trainInputs.x.subarray(0, p * this.D) };
   }
 
   /** Resolves a partial config (ARCHITECTURE.md §6, §7 defaults) and builds the engine. */
@@ -395,9 +403,89 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
     this.stepCount++;
   }
 
-  /** Every observable of ARCHITECTURE.md §1 at the current step. */
-  observe(options: { ntk?: boolean } = {}): ObservableRow {
-    return this.observableRowOf(this.trainOutputs(), this.testOutputs(), options.ntk === true);
+  /** Every observable of ARCHITECTURE.md §1 and the per-layer ones of §7 at the current step. */
+  observe(options: { ntk?: boolean } = {}): DeepObservableRow {
+    const row = this.observableRowOf(this.trainOutputs(), this.testOutputs(), options.ntk === true);
+    return { ...row, ...this.layerObservables() };
+  }
+
+  /**
+   * §7's per-layer observables at the current step (see `LayerObservables`): the movement of
+   * every layer's parameters, the features h_l on the probe against h_l(0), and at step 0 the
+   * correlation ρ_l of the first two probe inputs and the input–output Jacobian's spectrum at
+   * the first training input.
+   */
+  layerObservables(): LayerObservables {
+    const { spec, layerProbe: probe } = this;
+    const L = spec.depth;
+    this.probeAtInit ??= forwardWith(spec, this.coefficients, this.initialParams, probe, true);
+    this.atInit ??= this.observablesAtInit(this.probeAtInit);
+    const now = forwardWith(spec, this.coefficients, this.current, probe, true);
+    const move_layers: number[] = [];
+    for (let l = 0; l <= L; l++) {
+      let dist2 = 0;
+      let init2 = 0;
+      for (const [w, w0] of [
+        [this.current.weights[l], this.initialParams.weights[l]],
+        [this.current.biases[l], this.initialParams.biases[l]],
+      ]) {
+        for (let q = 0; q < w.length; q++) {
+          const e = w[q] - w0[q];
+          dist2 += e * e;
+          init2 += w0[q] * w0[q];
+        }
+      }
+      move_layers.push(init2 > 0 ? Math.sqrt(dist2 / init2) : Math.sqrt(dist2));
+    }
+    const feature_move: number[] = [];
+    const feature_scale: number[] = [];
+    for (let l = 0; l < L; l++) {
+      const h = now.post[l];
+      const h0 = this.probeAtInit.post[l];
+      let sq = 0;
+      let abs = 0;
+      for (let q = 0; q < h.length; q++) {
+        const e = h[q] - h0[q];
+        sq += e * e;
+        abs += Math.abs(h[q]);
+      }
+      feature_move.push(h.length > 0 ? Math.sqrt(sq / h.length) : NaN);
+      feature_scale.push(h.length > 0 ? abs / h.length : NaN);
+    }
+    const first = this.stepCount === 0;
+    return {
+      jacobian_mean: first ? this.atInit.jacobian_mean : NaN,
+      jacobian_spread: first ? this.atInit.jacobian_spread : NaN,
+      move_layers,
+      feature_move,
+      feature_scale,
+      corr_layers: first ? this.atInit.corr_layers : Array.from({ length: L }, () => NaN),
+    };
+  }
+
+  private observablesAtInit(fw0: DeepForward): Pick<LayerObservables, 'corr_layers' | 'jacobian_mean' | 'jacobian_spread'> {
+    const { spec } = this;
+    const corr_layers: number[] = [];
+    for (let l = 0; l < spec.depth; l++) {
+      const m = spec.widths[l];
+      if (fw0.n < 2) {
+        corr_layers.push(NaN);
+        continue;
+      }
+      const z = fw0.pre[l];
+      let ab = 0;
+      let aa = 0;
+      let bb = 0;
+      for (let j = 0; j < m; j++) {
+        ab += z[j] * z[m + j];
+        aa += z[j] * z[j];
+        bb += z[m + j] * z[m + j];
+      }
+      corr_layers.push(ab / Math.sqrt(aa * bb));
+    }
+    const d = this.data.train.d;
+    const spectrum = jacobianSpectrum(inputJacobian(spec, this.initialParams, this.data.train.x.slice(0, d)));
+    return { corr_layers, jacobian_mean: spectrum.mean, jacobian_spread: spectrum.spread };
   }
 
   /** Nothing to free. (The Engine interface's.) */
