@@ -119,11 +119,12 @@ export interface EngineRegistration {
 const engines = new Map<string, EngineRegistration>();
 
 /**
- * Registers an engine (core registers the single-thread engine of the two-layer model,
- * @mflab/parallel its sharded engine).
+ * Registers an engine (core registers the single-thread engines of the two-layer and deep models,
+ * @mflab/parallel the two-layer model's sharded engine). `create` gets the family's own start
+ * parameters in `options` (the registry keys guarantee which family calls it).
  *
  * @example
- * registerEngine({ model: 'two-layer', kind: 'single-thread', unsupported: () => null, create: async (c, d, o) => new Simulation(c, d, o) });
+ * registerEngine({ model: 'two-layer', kind: 'single-thread', unsupported: () => null, create: async (c, d, o) => new Simulation(c, d, o as SimulationOptions) });
  */
 export function registerEngine(registration: EngineRegistration): void {
   engines.set(`${registration.model}/${registration.kind}`, registration);
