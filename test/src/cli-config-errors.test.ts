@@ -31,7 +31,7 @@ const CASES: BadCase[] = [
   { what: 'unknown data kind', file: ['c.yaml', 'data: { kind: spiral }\n'], args: ['run', 'c.yaml'], names: [/\bdata\.kind: /, /teacher/] },
   { what: 'wrong type for a boolean', file: ['c.yaml', `${BASE}model: { bias: "yes" }\n`], args: ['run', 'c.yaml'], names: [/\bmodel\.bias: /] },
   { what: 'empty grid list', file: ['c.yaml', `${BASE}grid: { seed: [] }\n`], args: ['sweep', 'c.yaml'], names: [/\bgrid\.seed: /, /empty/] },
-  { what: 'grid key that is not a config key', file: ['c.yaml', `${BASE}grid: { model.depth: [2, 3] }\n`], args: ['sweep', 'c.yaml'], names: [/\bgrid\.model\.depth: /] },
+  { what: 'grid key that is not a config key', file: ['c.yaml', `${BASE}grid: { model.heads: [2, 3] }\n`], args: ['sweep', 'c.yaml'], names: [/\bgrid\.model\.heads: /] },
   { what: 'grid value invalid for its key', file: ['c.yaml', `${BASE}grid: { model.width: [64, -3] }\n`], args: ['sweep', 'c.yaml'], names: [/\bgrid\.model\.width\[1\]: /, /-3/] },
   { what: 'grid range that is empty', file: ['c.yaml', `${BASE}grid: { seed: ["5..2"] }\n`], args: ['sweep', 'c.yaml'], names: [/\bgrid\.seed\[0\]: /] },
   { what: 'symmetric init with an odd width', file: ['c.yaml', `${BASE}model: { width: 5, init: { symmetric: true } }\n`], args: ['run', 'c.yaml'], names: [/\bmodel\.width: /, /even/] },

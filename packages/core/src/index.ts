@@ -1,6 +1,7 @@
 /**
- * @mflab/core — the math of mflab (ARCHITECTURE.md §1): two-layer ReLU networks in mean-field,
- * NTK and lazy parameterizations, seeded counter-based randomness, datasets, the reference
+ * @mflab/core — the math of mflab (ARCHITECTURE.md §1, §7): two-layer ReLU networks in mean-field,
+ * NTK and lazy parameterizations, deep fully connected and residual networks, seeded
+ * counter-based randomness, datasets, the reference
  * float64 GD engine, observables, and infinite-width kernels.
  *
  * @packageDocumentation
@@ -11,6 +12,7 @@ export { CounterRng, Draws, RandomStream, checkSeed, philox4x32, type RandomStre
 export { classLossGradient, classLossValue, lossDerivative, lossValue, outputResiduals, residuals } from './loss.js';
 export * from './model/index.js';
 export * from './engine/index.js';
+export * from './deep/index.js';
 export {
   DATA_DEFAULTS,
   FILE_DATA_KINDS,
@@ -42,7 +44,6 @@ export {
   type Teacher,
 } from './data/index.js';
 export {
-  ACTIVATIONS,
   AUTO_QUADRATURE_MAX_ORDER,
   DEFAULT_WEIGHT_VARIANCES,
   DeepKernelPredictor,
@@ -67,7 +68,6 @@ export {
   resolveDeepKernelOptions,
   varianceFixedPoint,
   varianceMap,
-  type Activation,
   type ActivationKernelOptions,
   type ActivationKernelValues,
   type CorrelationMapOptions,

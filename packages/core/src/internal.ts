@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 export { EngineBase } from './engine/engine.js';
+export { TwoLayerEngineBase } from './engine/two-layer-engine.js';
 export { EpochBatches, gatherRows } from './engine/batches.js';
 export { sampleStride, writeSampleMinor } from './engine/wasm-kernel.js';
 export {

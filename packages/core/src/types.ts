@@ -3,19 +3,42 @@
  * The string unions are the config vocabulary of ARCHITECTURE.md §6.
  */
 
-/** Model families (registry keys of kernels and engines): today the two-layer network of §1. */
+/** Model families (registry keys of kernels and engines): the two-layer network of §1. */
 export const TWO_LAYER = 'two-layer';
+/**
+ * The deep fully connected (and residual) network of ARCHITECTURE.md §7, L hidden layers. A config
+ * routes to it when `model.depth` ≥ 2 or it writes any deep-only key (see `modelFamilyOf`).
+ */
+export const DEEP = 'deep';
+/** Every model family, as registry keys. */
+export const MODEL_FAMILIES: readonly string[] = [TWO_LAYER, DEEP];
 
 /**
- * `model.parameterization`: a row of the table in ARCHITECTURE.md §1, which fixes the output
- * scale s, the risk weight κ, the weight-decay weight ρ and the learning-rate factor γ of
- * eqs. (1)–(2) (see `scalingOf`). `mean-field` (s = 1/m, γ = m): each neuron moves O(η) per
- * step whatever the width m; `ntk` (s = 1/√m, γ = 1): standard GD in NTK scaling; `lazy`
- * (s = α/m, κ = 1/α², with α = `model.alpha`): α = 1 is mean-field, large α the lazy regime.
+ * `model.activation` (deep networks, ARCHITECTURE.md §7): φ of every hidden layer — `relu`
+ * max(z, 0), `tanh`, `erf` (the error function), `linear` (deep linear networks). The two-layer
+ * network of §1 is always ReLU; writing the key routes a config to the `deep` family.
  */
-export type Parameterization = 'mean-field' | 'ntk' | 'lazy';
-/** Every {@link Parameterization}, in the order of §1's table: the values `model.parameterization` accepts. */
-export const PARAMETERIZATIONS: readonly Parameterization[] = ['mean-field', 'ntk', 'lazy'];
+export type Activation = 'relu' | 'tanh' | 'erf' | 'linear';
+/** Every {@link Activation}: the values `model.activation` accepts. */
+export const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'erf', 'linear'];
+
+/**
+ * `model.parameterization`: for the two-layer network a row of the table in ARCHITECTURE.md §1,
+ * which fixes the output scale s, the risk weight κ, the weight-decay weight ρ and the
+ * learning-rate factor γ of eqs. (1)–(2) (see `scalingOf`). `mean-field` (s = 1/m, γ = m): each
+ * neuron moves O(η) per step whatever the width m; `ntk` (s = 1/√m, γ = 1): standard GD in NTK
+ * scaling; `lazy` (s = α/m, κ = 1/α², with α = `model.alpha`): α = 1 is mean-field, large α the
+ * lazy regime. Deep networks (§7) read it as an abc-parametrization preset (`ABC_PRESETS`):
+ * `mean-field`, `ntk`, and the deep-only `standard` (SP) and `mup` (μP), which route a config to
+ * the `deep` family even at depth 1; `lazy` is `mean-field` with output multiplier α and κ = 1/α².
+ */
+export type Parameterization = 'mean-field' | 'ntk' | 'lazy' | 'standard' | 'mup';
+/** Every {@link Parameterization}, §1's rows first: the values `model.parameterization` accepts. */
+export const PARAMETERIZATIONS: readonly Parameterization[] = ['mean-field', 'ntk', 'lazy', 'standard', 'mup'];
+/** The parameterizations of the two-layer network (the rows of ARCHITECTURE.md §1's table). */
+export type TwoLayerParameterization = 'mean-field' | 'ntk' | 'lazy';
+/** Every {@link TwoLayerParameterization}; the others (`standard`, `mup`) are deep-only. */
+export const TWO_LAYER_PARAMETERIZATIONS: readonly TwoLayerParameterization[] = ['mean-field', 'ntk', 'lazy'];
 
 /**
  * `square` and `logistic` are the scalar losses of ARCHITECTURE.md §1 (k = 1 output; square on
@@ -31,10 +54,16 @@ export const LOSSES: readonly LossName[] = ['square', 'logistic', 'softmax'];
  * multiplied by τ = `model.init.scale`. `gaussian`: a_j ~ N(0, σ_a² I_D), b_j ~ N(0, σ_b²);
  * `sphere`: a_j uniform on the unit sphere of R^D, b_j = ±1; `uniform-b`: a_j on the unit
  * sphere, b_j ~ U[0, 1] (Chizat's illustration). Neuron j's draws depend only on (seed, j) (§4).
+ * Deep networks (§7) take `gaussian` (per-layer σ_w², σ_b²) and the deep-only `orthogonal`
+ * (scaled Haar matrices), which routes a config to the `deep` family.
  */
-export type InitKind = 'gaussian' | 'sphere' | 'uniform-b';
-/** Every {@link InitKind}: the values `model.init.kind` accepts. */
-export const INIT_KINDS: readonly InitKind[] = ['gaussian', 'sphere', 'uniform-b'];
+export type InitKind = 'gaussian' | 'sphere' | 'uniform-b' | 'orthogonal';
+/** Every {@link InitKind}: the values `model.init.kind` accepts (the two-layer kinds first). */
+export const INIT_KINDS: readonly InitKind[] = ['gaussian', 'sphere', 'uniform-b', 'orthogonal'];
+/** The init kinds of the two-layer network (§1). */
+export type TwoLayerInitKind = 'gaussian' | 'sphere' | 'uniform-b';
+/** Every {@link TwoLayerInitKind}. */
+export const TWO_LAYER_INIT_KINDS: readonly TwoLayerInitKind[] = ['gaussian', 'sphere', 'uniform-b'];
 
 /**
  * `train.precision`: the floating-point type a step kernel computes in — `f64` (the reference

@@ -5,8 +5,8 @@
  * Importing this package registers the sharded engine of the two-layer model with core's engine
  * registry.
  */
-import { InvalidInputError, TWO_LAYER, getEngine, modelFamilyOf, registerEngine, usesFiniteBatches, type DataShape, type DataSplit, type Engine, type EngineKind, type EngineOptions, type SimulationConfig } from '@mflab/core';
-import { SHARDED_BACKENDS, ShardedSimulation } from './shard/sharded-simulation.js';
+import { InvalidInputError, TWO_LAYER, getEngine, modelFamilyOf, registerEngine, usesFiniteBatches, widthOf, type DataShape, type DataSplit, type Engine, type EngineKind, type EngineOptions, type SimulationConfig } from '@mflab/core';
+import { SHARDED_BACKENDS, ShardedSimulation, type ShardedSimulationOptions } from './shard/sharded-simulation.js';
 
 /**
  * Below this much work per step (samples per step × neurons) a step takes well under a
@@ -23,7 +23,7 @@ registerEngine({
     if (!SHARDED_BACKENDS.includes(config.train.backend)) return `the sharded engine runs the wasm or native kernels, not ${config.train.backend}`;
     return null;
   },
-  create: (config, data, options) => ShardedSimulation.create(config, data, { ...options, workers: options.threads }),
+  create: (config, data, options) => ShardedSimulation.create(config, data, { ...(options as ShardedSimulationOptions), workers: options.threads }),
 });
 
 /**
@@ -41,7 +41,7 @@ export function chooseEngine(config: SimulationConfig, data: DataShape, threads:
   if (!sharded || sharded.unsupported(config, data) !== null) return 'single-thread';
   const n = data.train.n;
   const samples = config.train.integrator === 'sgd' ? Math.min(n, config.train.batchSize ?? n) : n;
-  return samples * config.model.width >= SHARD_MIN_PAIRS ? 'sharded' : 'single-thread';
+  return samples * widthOf(config.model) >= SHARD_MIN_PAIRS ? 'sharded' : 'single-thread';
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FILES, InvalidInputError, readCheckpoint, writeCheckpoint, writeFileAtomic, type CheckpointState } from './index.js';
+import { FILES, InvalidInputError, readCheckpoint, writeCheckpoint, writeFileAtomic, type CheckpointState, type NetworkParams } from './index.js';
 import { seededRandom, tempDir } from './testing/helpers.js';
 
 function bits(x: Float64Array): Buffer {
@@ -25,13 +25,13 @@ describe('checkpoint.arrow', () => {
     };
     expect(readCheckpoint(dir)).toBeNull();
     writeCheckpoint(dir, state, { metrics: 10, particles: 20 });
-    const back = readCheckpoint(dir)!;
+    const back = readCheckpoint(dir, 'two-layer')!;
     expect(back.step).toBe(123_456);
     expect(back.params.m).toBe(m);
     expect(back.params.D).toBe(D);
     expect(bits(back.params.a).equals(bits(a))).toBe(true);
-    expect(bits(back.params.b).equals(bits(state.params.b))).toBe(true);
-    expect(bits(back.initialParams.a).equals(bits(state.initialParams.a))).toBe(true);
+    expect(bits(back.params.b).equals(bits((state.params as NetworkParams).b))).toBe(true);
+    expect(bits(back.initialParams.a).equals(bits((state.initialParams as NetworkParams).a))).toBe(true);
     expect(back.rng).toEqual({ init: 2 ** 53 - 1, data: 17 });
     expect(back.integrator?.dt).toBe(0.125);
     expect(bits(back.integrator?.momentum as Float64Array).equals(bits(state.integrator!.momentum as Float64Array))).toBe(true);
@@ -47,24 +47,24 @@ describe('checkpoint.arrow', () => {
     const b = Float64Array.from({ length: m * k }, (_, i) => i / 3 - 2);
     const state: CheckpointState = { step: 5, params: { m, D, k, a: new Float64Array(m * D).fill(0.5), b }, initialParams: { m, D, k, a: new Float64Array(m * D), b: new Float64Array(m * k) } };
     writeCheckpoint(dir, state);
-    const back = readCheckpoint(dir)!;
+    const back = readCheckpoint(dir, 'two-layer')!;
     expect(back.params.k).toBe(k);
     expect(back.initialParams.k).toBe(k);
     expect(bits(back.params.b).equals(bits(b))).toBe(true);
     expect(() => writeCheckpoint(dir, { ...state, params: { ...state.params, b: new Float64Array(m) } })).toThrow(/params\.b: expected a Float64Array of m·k = 21 values/);
     writeCheckpoint(dir, { step: 1, params: { m, D, a: new Float64Array(m * D), b: new Float64Array(m) }, initialParams: { m, D, a: new Float64Array(m * D), b: new Float64Array(m) } });
-    expect(readCheckpoint(dir)!.params.k).toBeUndefined();
+    expect(readCheckpoint(dir, 'two-layer')!.params.k).toBeUndefined();
   });
 
   it('is replaced atomically, leaving no temporary file', () => {
     const dir = tempDir('atomic');
     const p = (v: number) => ({ m: 1, D: 1, a: Float64Array.of(v), b: Float64Array.of(v) });
     for (let step = 0; step < 5; step++) writeCheckpoint(dir, { step, params: p(step), initialParams: p(0) });
-    expect(readCheckpoint(dir)!.params.a[0]).toBe(4);
+    expect(readCheckpoint(dir, 'two-layer')!.params.a[0]).toBe(4);
     expect(fs.readdirSync(dir)).toEqual([FILES.checkpoint]);
     // A temporary file a killed writer left behind does not disturb the reader.
     fs.writeFileSync(path.join(dir, `${FILES.checkpoint}.tmp-999999-1`), 'half');
-    expect(readCheckpoint(dir)!.step).toBe(4);
+    expect(readCheckpoint(dir, 'two-layer')!.step).toBe(4);
   });
 
   it('rejects inconsistent states before writing', () => {

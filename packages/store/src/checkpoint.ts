@@ -5,7 +5,9 @@
  *
  *     key: utf8 | scalar: bool | values: list<float64>
  *
- * e.g. `step`, `params.a`, `params.b`, `initialParams.a`, `rng.<name>`, `integrator.<name>`. All
+ * e.g. `step`, `params.a`, `params.b`, `initialParams.a`, `rng.<name>`, `integrator.<name>` — or, for
+ * a deep network (ARCHITECTURE.md §7), `params.layers` (L + 1) and `params.weights.<l>`,
+ * `params.biases.<l>` for l = 0..L (layer l + 1's tensors, in the model's own layout). All
  * numbers are float64, so parameters round-trip exactly (float32 runs included) and resume is
  * bitwise. Each row is its own record batch, so large parameter arrays are written without copying.
  */
@@ -25,12 +27,24 @@ export interface NetworkParams {
   b: Float64Array;
 }
 
+/**
+ * Parameters of a layered (deep) network: one weight tensor and one bias vector per layer, each
+ * flat float64 in the model's own layout (an empty bias where a layer has none).
+ */
+export interface LayeredParams {
+  readonly weights: readonly Float64Array[];
+  readonly biases: readonly Float64Array[];
+}
+
+/** The parameters a checkpoint holds: a two-layer network's or a layered one's. */
+export type CheckpointParams = NetworkParams | LayeredParams;
+
 /** What a run needs to continue exactly where it stopped. */
-export interface CheckpointState {
+export interface CheckpointState<P extends CheckpointParams = CheckpointParams> {
   /** Number of updates done: the params are those after `step` updates. */
   step: number;
-  params: NetworkParams;
-  initialParams: NetworkParams;
+  params: P;
+  initialParams: P;
   /** Position of the counter-based RNG streams (stream name → counter). */
   rng?: Record<string, number>;
   /** Integrator state (e.g. adaptive step size, momentum buffers). */
@@ -38,7 +52,7 @@ export interface CheckpointState {
 }
 
 /** A checkpoint read back from disk, with the row counts the streams had when it was written. */
-export interface StoredCheckpoint extends CheckpointState {
+export interface StoredCheckpoint<P extends CheckpointParams = CheckpointParams> extends CheckpointState<P> {
   /** Rows of `metrics.arrows` / `particles.arrows` with step ≤ this step when the checkpoint was written; -1 if unknown. */
   streamRows: { metrics: number; particles: number };
 }
@@ -68,7 +82,25 @@ function isFloat64(type: DataType): boolean {
   return DataType.isFloat(type) && type.precision === Precision.DOUBLE;
 }
 
-function checkParams(where: string, p: NetworkParams): void {
+const isLayered = (p: CheckpointParams): p is LayeredParams => 'weights' in p;
+
+function checkLayered(where: string, p: LayeredParams): void {
+  if (!Array.isArray(p.weights) || !Array.isArray(p.biases) || p.weights.length === 0 || p.weights.length !== p.biases.length) {
+    throw new InvalidInputError(where, 'expected as many weight tensors as bias vectors, at least one');
+  }
+  p.weights.forEach((w, l) => {
+    if (!(w instanceof Float64Array)) throw new InvalidInputError(`${where}.weights[${l}]`, 'expected a Float64Array');
+  });
+  p.biases.forEach((b, l) => {
+    if (!(b instanceof Float64Array)) throw new InvalidInputError(`${where}.biases[${l}]`, 'expected a Float64Array');
+  });
+}
+
+function checkParams(where: string, p: CheckpointParams): void {
+  if (isLayered(p)) {
+    checkLayered(where, p);
+    return;
+  }
   if (!Number.isInteger(p.m) || p.m < 0 || !Number.isInteger(p.D) || p.D < 1) throw new InvalidInputError(where, 'm and D must be integers (m ≥ 0, D ≥ 1)');
   if (!(p.a instanceof Float64Array) || p.a.length !== p.m * p.D) throw new InvalidInputError(`${where}.a`, `expected a Float64Array of m·D = ${p.m * p.D} values`);
   const k = p.k ?? 1;
@@ -97,6 +129,12 @@ export function writeCheckpoint(dir: string, state: CheckpointState, streamRows 
   const array = (key: string, v: Float64Array) => batches.push(entryBatch(schema, key, v, false));
   scalar('step', state.step);
   for (const [prefix, p] of [['params', state.params], ['initialParams', state.initialParams]] as const) {
+    if (isLayered(p)) {
+      scalar(`${prefix}.layers`, p.weights.length);
+      p.weights.forEach((w, l) => array(`${prefix}.weights.${l}`, w));
+      p.biases.forEach((b, l) => array(`${prefix}.biases.${l}`, b));
+      continue;
+    }
     scalar(`${prefix}.m`, p.m);
     scalar(`${prefix}.D`, p.D);
     // k only when > 1: a scalar network's checkpoint stays what it was.
@@ -116,11 +154,20 @@ export function writeCheckpoint(dir: string, state: CheckpointState, streamRows 
   writeFileAtomic(path.join(dir, FILES.checkpoint), encodeArrowFile(schema, batches));
 }
 
-/** Reads `dir/checkpoint.arrow`, or returns null when the run has none yet. */
-export function readCheckpoint(dir: string): StoredCheckpoint | null {
+/**
+ * Reads `dir/checkpoint.arrow`, or returns null when the run has none yet. With `'two-layer'`,
+ * a checkpoint of a layered (deep) network is a one-line StoreError, and the type says (a, b).
+ */
+export function readCheckpoint(dir: string, family: 'two-layer'): StoredCheckpoint<NetworkParams> | null;
+export function readCheckpoint(dir: string): StoredCheckpoint | null;
+export function readCheckpoint(dir: string, family?: 'two-layer'): StoredCheckpoint | null {
   const file = path.join(dir, FILES.checkpoint);
   try {
-    return readCheckpointFile(file);
+    const stored = readCheckpointFile(file);
+    if (family === 'two-layer' && (isLayered(stored.params) || isLayered(stored.initialParams))) {
+      throw new StoreError(file, "holds a deep network's layers, not a two-layer network's (a, b)");
+    }
+    return stored;
   } catch (err) {
     if (err instanceof StoreError && err.code === 'ENOENT') return null;
     throw err;
@@ -156,7 +203,15 @@ export function readCheckpointFile(file: string): StoredCheckpoint {
     if (e === undefined || e.scalar) throw new StoreError(file, `corrupt checkpoint: missing array '${key}'`);
     return e.values;
   };
-  const params = (prefix: string): NetworkParams => {
+  const params = (prefix: string): CheckpointParams => {
+    if (entries.has(`${prefix}.layers`)) {
+      const layers = num(`${prefix}.layers`);
+      if (!Number.isInteger(layers) || layers < 1 || layers > entries.size) throw new StoreError(file, `corrupt checkpoint: ${prefix}.layers = ${layers}`);
+      return {
+        weights: Array.from({ length: layers }, (_, l) => arr(`${prefix}.weights.${l}`)),
+        biases: Array.from({ length: layers }, (_, l) => arr(`${prefix}.biases.${l}`)),
+      };
+    }
     const k = entries.has(`${prefix}.k`) ? num(`${prefix}.k`) : 1;
     const p = { m: num(`${prefix}.m`), D: num(`${prefix}.D`), a: arr(`${prefix}.a`), b: arr(`${prefix}.b`) };
     if (!Number.isInteger(k) || k < 1 || p.a.length !== p.m * p.D || p.b.length !== p.m * k) {

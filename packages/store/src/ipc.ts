@@ -90,8 +90,10 @@ function streamColumnsProblem(kind: 'metrics' | 'particles', schema: Schema): st
   if (kind === 'metrics') {
     const head = expect(0, COLUMNS.step, isInt32, 'int32') ?? expect(1, COLUMNS.time, isFloat64, 'float64');
     if (head !== null) return head;
-    const bad = fields.slice(2).find((f) => !isFloat64(f.type as DataType));
-    return bad === undefined ? null : `observable column '${bad.name}' is ${String(bad.type)}, not float64`;
+    // Observables are float64, or lists of float64 (per-layer values of deep networks).
+    const ok = (t: DataType) => isFloat64(t) || (DataType.isList(t) && isFloat64(t.children[0].type as DataType));
+    const bad = fields.slice(2).find((f) => !ok(f.type as DataType));
+    return bad === undefined ? null : `observable column '${bad.name}' is ${String(bad.type)}, not float64 or a list of float64`;
   }
   const listOfFloat = (t: DataType) => DataType.isFixedSizeList(t) && isFloat(t.children[0].type as DataType);
   const problem =

@@ -128,8 +128,8 @@ describe('SIGKILL at random points, then resume', () => {
     for (const name of PARTICLE_COLUMNS) expect(columnBytes(particles, name).equals(columnBytes(refParticles, name)), name).toBe(true);
     // The final life removed the temporary files the killed ones left.
     expect(fs.readdirSync(killed).filter((name) => name.includes('.tmp-'))).toEqual([]);
-    const a = readCheckpoint(killed);
-    const b = readCheckpoint(reference);
+    const a = readCheckpoint(killed, 'two-layer');
+    const b = readCheckpoint(reference, 'two-layer');
     expect(a?.step).toBe(b?.step);
     expect(Buffer.from(a!.params.a.buffer).equals(Buffer.from(b!.params.a.buffer))).toBe(true);
     fs.rmSync(root, { recursive: true, force: true });

@@ -51,6 +51,23 @@ export const OBSERVABLES = [
   'ntk_drift',
 ] as const;
 
+/**
+ * The scalar observables of deep networks (ARCHITECTURE.md §7), float64 columns after
+ * {@link OBSERVABLES} in a deep run's `metrics.arrows`: the input–output Jacobian's singular
+ * values at initialization (J = ∂h_L/∂x at the first training input), their mean and spread
+ * (largest minus smallest: 0 for perfect dynamical isometry) — computed at step 0, NaN on later rows.
+ */
+export const DEEP_OBSERVABLES = ['jacobian_mean', 'jacobian_spread'] as const;
+
+/**
+ * The per-layer observables of deep networks (ARCHITECTURE.md §7): List<Float64> columns in layer
+ * order, after {@link DEEP_OBSERVABLES} in a deep run's `metrics.arrows`. `move_layers` has
+ * L + 1 entries (the weights of layers 1…L+1), `feature_move`, `feature_scale` and `corr_layers`
+ * L (hidden layers 1…L); `corr_layers` is computed at step 0 and NaN-filled on later rows. A
+ * two-layer run's metrics have none of these columns (its schema is §5's as it always was).
+ */
+export const LAYER_OBSERVABLES = ['move_layers', 'feature_move', 'feature_scale', 'corr_layers'] as const;
+
 /** Keys of the schema metadata the store writes. */
 export const META = {
   /** Which kind of store file this is: one of {@link FileKind}. */
@@ -88,13 +105,19 @@ function baseMetadata(kind: FileKind, extra: ReadonlyMap<string, string> | undef
   return m;
 }
 
+/** The Arrow type of a per-layer observable column: a variable-length list of float64, in layer order. */
+export function layerListType(): List<Float64> {
+  return new List(new Field('item', new Float64(), false));
+}
+
 /**
  * Schema of `metrics.arrows`: `step` int32, `time` float64, then one float64 column per
- * observable, all non-nullable (NaN marks "not applicable", as the core does).
+ * observable, then one List<Float64> column per list observable (per-layer values, see
+ * {@link LAYER_OBSERVABLES}), all non-nullable (NaN marks "not applicable", as the core does).
  */
-export function metricsSchema(observables: readonly string[], metadata?: ReadonlyMap<string, string>): Schema {
+export function metricsSchema(observables: readonly string[], metadata?: ReadonlyMap<string, string>, listObservables: readonly string[] = []): Schema {
   const seen = new Set<string>([COLUMNS.step, COLUMNS.time]);
-  for (const name of observables) {
+  for (const name of [...observables, ...listObservables]) {
     if (name.length === 0) throw new InvalidInputError('observables', 'observable names must be non-empty');
     if (seen.has(name)) throw new InvalidInputError('observables', `observable name '${name}' is repeated or reserved`);
     seen.add(name);
@@ -103,6 +126,7 @@ export function metricsSchema(observables: readonly string[], metadata?: Readonl
     new Field(COLUMNS.step, new Int32(), false),
     new Field(COLUMNS.time, new Float64(), false),
     ...observables.map((name) => new Field(name, new Float64(), false)),
+    ...listObservables.map((name) => new Field(name, layerListType(), false)),
   ];
   return new Schema(fields, baseMetadata('metrics', metadata));
 }

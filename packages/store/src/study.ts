@@ -183,7 +183,8 @@ function indexRow(run: RunEntry): IndexRow {
         const v = last.getChild(field.name)?.get(i) as number;
         if (field.name === COLUMNS.step) row.step = v;
         else if (field.name === COLUMNS.time) row.time = v;
-        else row.finals.set(field.name, v);
+        // Per-layer list columns (deep networks) stay in metrics.arrows: the index holds scalars.
+        else if (typeof v === 'number') row.finals.set(field.name, v);
       }
     }
   } catch (err) {

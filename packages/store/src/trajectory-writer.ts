@@ -14,6 +14,7 @@ import {
   Float32,
   Float64,
   Int32,
+  List,
   RecordBatch,
   Schema,
   Struct,
@@ -42,6 +43,11 @@ export interface TrajectoryWriterOptions {
   dir: string;
   /** Names of the float64 observable columns after `step` and `time`, in order. */
   observables: readonly string[];
+  /**
+   * Names of the List<Float64> observable columns after those (per-layer values of a deep
+   * network, ARCHITECTURE.md §7), in order; default none.
+   */
+  listObservables?: readonly string[];
   /** Precision of the particle columns. */
   precision: Precision;
   /** Dimension D of `a` (d + 1 with a bias). Omit to write no particle stream. */
@@ -147,6 +153,11 @@ function headOfData(data: Data<DataType>, n: number): Data {
   const type = data.type as DataType;
   if (type instanceof FixedSizeList) {
     return makeData({ type, length: n, nullCount: 0, child: headOfData(data.children[0], n * type.listSize) });
+  }
+  if (type instanceof List) {
+    // The store's list batches start at value offset 0: the first n rows are offsets [0, n].
+    const offsets = (data.valueOffsets as Int32Array).subarray(0, n + 1);
+    return makeData({ type, length: n, nullCount: 0, valueOffsets: offsets, child: headOfData(data.children[0], offsets[n]) });
   }
   // Batches read from a stream start at offset 0, and apache-arrow's `values` are already offset.
   const values = (data.values as Int32Array | Float32Array | Float64Array).subarray(0, n);
@@ -266,6 +277,7 @@ function cutStream(sink: StreamSink, kind: FileKind, maxStep: number): void {
 export class TrajectoryWriter {
   readonly dir: string;
   readonly observables: readonly string[];
+  readonly listObservables: readonly string[];
   readonly precision: Precision;
   readonly particleDimension: number | undefined;
   /** k: values of `b` per particle row. */
@@ -285,6 +297,8 @@ export class TrajectoryWriter {
   private readonly mStep: Int32Array;
   private readonly mTime: Float64Array;
   private readonly mObs: Float64Array[];
+  /** List columns: each row's values appended to one growing buffer, and the row offsets. */
+  private readonly mLists: { values: Float64Array; offsets: Int32Array }[];
   private mRows = 0;
 
   // Particle row buffers.
@@ -299,6 +313,7 @@ export class TrajectoryWriter {
   private constructor(options: TrajectoryWriterOptions, lock: Lock, metrics: StreamSink, particles: StreamSink | null) {
     this.dir = options.dir;
     this.observables = [...options.observables];
+    this.listObservables = [...(options.listObservables ?? [])];
     this.precision = options.precision;
     this.particleDimension = options.particleDimension;
     this.particleOutputs = options.particleOutputs ?? 1;
@@ -312,6 +327,7 @@ export class TrajectoryWriter {
     this.mStep = new Int32Array(k);
     this.mTime = new Float64Array(k);
     this.mObs = this.observables.map(() => new Float64Array(k));
+    this.mLists = this.listObservables.map(() => ({ values: new Float64Array(8 * k), offsets: new Int32Array(k + 1) }));
     const D = this.particleDimension ?? 1;
     this.pCap = particles === null ? 0 : Math.max(1, options.particleBufferRows ?? 16_384);
     this.pStep = new Int32Array(this.pCap);
@@ -336,7 +352,7 @@ export class TrajectoryWriter {
     if (options.config !== undefined) metadata.set(META.config, JSON.stringify(options.config));
     if (options.versions !== undefined) metadata.set(META.versions, JSON.stringify(options.versions));
     metadata.set(META.precision, options.precision);
-    const mSchema = metricsSchema(options.observables, metadata);
+    const mSchema = metricsSchema(options.observables, metadata, options.listObservables ?? []);
     const pSchema = options.particleDimension === undefined ? null : particlesSchema(options.particleDimension, options.precision, metadata, options.particleOutputs ?? 1);
     try {
       fs.mkdirSync(dir, { recursive: true });
@@ -392,10 +408,11 @@ export class TrajectoryWriter {
 
   /**
    * Logs one metrics row. `values` is either the observables in the order given at creation (a
-   * reused Float64Array costs nothing) or a record by name (missing names are NaN). Steps must
-   * increase.
+   * reused Float64Array costs nothing) or a record by name (missing names are NaN). A list
+   * observable is read from the record by name (an array of numbers; missing: an empty list).
+   * Steps must increase.
    */
-  logMetrics(step: number, time: number, values: ArrayLike<number> | Readonly<Record<string, number>>): void {
+  logMetrics(step: number, time: number, values: ArrayLike<number> | Readonly<Record<string, number | ArrayLike<number>>>): void {
     this.check();
     if ((step | 0) !== step || step <= this.lastStep) throw new InvalidInputError('step', `metrics step must be an int32 greater than the last one (${this.lastStep}), got ${step}`);
     const i = this.mRows;
@@ -407,15 +424,32 @@ export class TrajectoryWriter {
       if (arr.length !== cols.length) throw new InvalidInputError('values', `expected ${cols.length} observable values, got ${arr.length}`);
       for (let c = 0; c < cols.length; c++) cols[c][i] = arr[c];
     } else {
-      const rec = values as Readonly<Record<string, number>>;
+      const rec = values as Readonly<Record<string, number | ArrayLike<number>>>;
       for (let c = 0; c < cols.length; c++) {
         const v = rec[this.observables[c]];
-        cols[c][i] = v === undefined ? NaN : v;
+        cols[c][i] = typeof v === 'number' ? v : NaN;
       }
+    }
+    for (let c = 0; c < this.mLists.length; c++) {
+      const v = Array.isArray(values) || ArrayBuffer.isView(values) ? undefined : (values as Readonly<Record<string, unknown>>)[this.listObservables[c]];
+      this.appendList(c, i, v === undefined || typeof v === 'number' ? [] : (v as ArrayLike<number>));
     }
     this.mRows = i + 1;
     if (this.mRows >= this.flushEveryRows) this.flush();
     else this.maybeTimedFlush();
+  }
+
+  private appendList(c: number, row: number, v: ArrayLike<number>): void {
+    const list = this.mLists[c];
+    const start = list.offsets[row];
+    const end = start + v.length;
+    if (end > list.values.length) {
+      const grown = new Float64Array(Math.max(end, 2 * list.values.length));
+      grown.set(list.values.subarray(0, start));
+      list.values = grown;
+    }
+    for (let q = 0; q < v.length; q++) list.values[start + q] = v[q];
+    list.offsets[row + 1] = end;
   }
 
   /** Logs a particle snapshot (count rows). Values are rounded to the run's precision. */
@@ -470,6 +504,12 @@ export class TrajectoryWriter {
       makeData({ type: new Int32(), length: n, nullCount: 0, data: this.mStep.subarray(0, n) }),
       floatData(new Float64(), this.mTime, n),
       ...this.mObs.map((col) => floatData(new Float64(), col, n)),
+      ...this.mLists.map((list, c) => {
+        const type = schema.fields[2 + this.mObs.length + c].type as List<Float64>;
+        // Copies: the buffers are reused for the next rows while the batch may still be referenced.
+        const offsets = list.offsets.slice(0, n + 1);
+        return makeData({ type, length: n, nullCount: 0, valueOffsets: offsets, child: floatData(new Float64(), list.values.slice(0, offsets[n]), offsets[n]) as Data<Float64> });
+      }),
     ];
     const bytes = encodeStreamBatch(structBatch(schema, n, children));
     this.guard(() => this.metrics.append(bytes));

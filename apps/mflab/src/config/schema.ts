@@ -5,7 +5,7 @@
  * object is strict: a misspelt key is an error, never a silently ignored setting.
  */
 import { z } from 'zod';
-import { BACKENDS, DATA_DEFAULTS, DATA_KINDS, DEFAULT_INIT, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, INIT_KINDS, INTEGRATORS, LOSSES, PARAMETERIZATIONS, PRECISIONS, SCHEDULES, isFileKind } from '@mflab/core';
+import { ACTIVATIONS, BACKENDS, DATA_DEFAULTS, DATA_KINDS, DEFAULT_INIT, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, INIT_KINDS, INTEGRATORS, LOSSES, PARAMETERIZATIONS, PRECISIONS, SCHEDULES, isFileKind, type LogSpec, type ModelSpec } from '@mflab/core';
 
 const int = (min: number) => z.number().int().min(min);
 const positive = () => z.number().positive();
@@ -65,21 +65,50 @@ export const dataSchema = dataObject.transform((data) =>
   isFileKind(data.kind) ? data : { ...data, n: data.n ?? DATA_DEFAULTS.n, nTest: data.nTest ?? DATA_DEFAULTS.nTest },
 );
 
+/** One number for every layer, or one per layer (deep networks' variances). */
+const perLayer = () => z.union([nonNegative(), z.array(nonNegative()).min(1)]);
+
+/**
+ * `model.init`. The two-layer keys (`symmetric`, `sigmaA`, `sigmaB`) and the deep keys
+ * (`weightVariance`, `biasVariance`, `edgeOfChaos`) have no default here: core fills them for
+ * the family the model routes to (ARCHITECTURE.md §7; writing a deep key makes the model deep,
+ * writing a two-layer key on a deep model is an error).
+ */
 export const initSchema = z.strictObject({
   kind: oneOf(INIT_KINDS).default(DEFAULT_INIT.kind),
   scale: nonNegative().default(DEFAULT_INIT.scale),
-  symmetric: z.boolean().default(DEFAULT_INIT.symmetric),
-  sigmaA: nonNegative().default(DEFAULT_INIT.sigmaA),
-  sigmaB: nonNegative().default(DEFAULT_INIT.sigmaB),
+  symmetric: z.boolean().optional(),
+  sigmaA: nonNegative().optional(),
+  sigmaB: nonNegative().optional(),
+  /** Deep: σ_l² of the weights, l = 1..L+1 (default 1). */
+  weightVariance: perLayer().optional(),
+  /** Deep: σ_b,l² of the biases, l = 1..L (default 1). */
+  biasVariance: perLayer().optional(),
+  /** Deep: (σ_w², σ_b²) on the edge of chaos (relu, linear). */
+  edgeOfChaos: z.boolean().optional(),
 });
 
+/**
+ * `model` (ARCHITECTURE.md §6, §7). The deep-only keys (`depth` ≥ 2, `activation`, `residual`,
+ * `residualScale`, a list `width`, …) have no default here: core's routing rule reads whether
+ * they were written (`describesDeepModel`), and fills their defaults for deep networks.
+ */
 export const modelSchema = z.strictObject({
-  width: int(1).default(DEFAULT_MODEL.width),
+  /** m, or (deep networks) one width per hidden layer. */
+  width: z.union([int(1), z.array(int(1)).min(1)]).default(DEFAULT_MODEL.width),
   parameterization: oneOf(PARAMETERIZATIONS).default(DEFAULT_MODEL.parameterization),
   alpha: positive().default(DEFAULT_MODEL.alpha),
   bias: z.boolean().default(DEFAULT_MODEL.bias),
   centered: z.boolean().default(DEFAULT_MODEL.centered),
   init: initSchema.prefault({}),
+  /** L hidden layers (default 1: the two-layer network of §1). */
+  depth: int(1).optional(),
+  /** Deep: φ of the hidden layers (default relu). */
+  activation: oneOf(ACTIVATIONS).optional(),
+  /** Deep: residual blocks (β = 1/√L unless residualScale). */
+  residual: z.boolean().optional(),
+  /** Deep: β of the residual blocks (turns them on). */
+  residualScale: positive().optional(),
 });
 
 export const trainSchema = z.strictObject({
@@ -100,7 +129,8 @@ export const trainSchema = z.strictObject({
 export const logSchema = z.strictObject({
   every: int(1).default(DEFAULT_LOG.every),
   particles: z
-    .strictObject({ every: int(0).default(DEFAULT_LOG.particles.every), count: int(0).default(DEFAULT_LOG.particles.count) })
+    // every: no default here (core's: 100 for the two-layer network, 0 for deep ones, which have no particles).
+    .strictObject({ every: int(0).optional(), count: int(0).default(DEFAULT_LOG.particles.count) })
     .prefault({}),
   ntk: z.strictObject({ every: int(0).default(DEFAULT_LOG.ntk.every), probe: int(1).default(DEFAULT_LOG.ntk.probe) }).prefault({}),
   /** Checkpoint (full state, for resume) every this many steps; 0: only at the end. */
@@ -131,7 +161,13 @@ export const configSchema = z.strictObject({
   grid: gridSchema.optional(),
 });
 
-/** A config with every default filled in. */
-export type AppConfig = z.output<typeof configSchema>;
+/** A config as zod parses it: types and allowed values checked, the family-independent defaults filled in. */
+export type ParsedConfig = z.output<typeof configSchema>;
+
+/**
+ * A config with every default filled in: zod's parse resolved by core (`validateConfig`), so
+ * `model` is core's {@link ModelSpec} (the two-layer or the deep network) and `log` core's.
+ */
+export type AppConfig = Omit<ParsedConfig, 'model' | 'log'> & { model: ModelSpec; log: LogSpec & { checkpointEvery: number } };
 /** A config as written (YAML/JSON, ARCHITECTURE.md §6): every key optional, before defaults. */
 export type AppConfigInput = z.input<typeof configSchema>;

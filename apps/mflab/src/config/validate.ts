@@ -6,7 +6,7 @@
  */
 import { DATA_DEFAULTS, InvalidInputError, resolveDataSpec, resolveSimulationConfig, type DataSpec, type SimulationConfig } from '@mflab/core';
 import { z } from 'zod';
-import { configSchema, type AppConfig } from './schema.js';
+import { configSchema, type AppConfig, type ParsedConfig } from './schema.js';
 import { clip, keyPart, oneLine, quote } from './text.js';
 
 /** Longest field and detail a message carries (a backstop: the longest written message is ≈ 320 characters). */
@@ -67,6 +67,31 @@ export function allowedKeys(path: readonly PathKey[]): string[] {
   return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
 }
 
+/**
+ * Whether the schema at `path` takes integers only (`model.depth`, `model.width` and its list
+ * entries, `train.steps`): a too-small value is then "expected an integer ≥ 1".
+ */
+function isIntegerAt(path: readonly PathKey[]): boolean {
+  let schema: z.ZodType | undefined = configSchema;
+  const pick = (s: z.ZodType, key: PathKey | undefined): z.ZodType | undefined => {
+    let u = unwrap(s);
+    if (u instanceof z.ZodUnion) {
+      const options = u.options as z.ZodType[];
+      u = (typeof key === 'number' ? options.find((o) => unwrap(o) instanceof z.ZodArray) : options.find((o) => unwrap(o) instanceof z.ZodNumber)) ?? u;
+      u = unwrap(u);
+    }
+    return u;
+  };
+  for (const key of path) {
+    const s: z.ZodType | undefined = schema === undefined ? undefined : pick(schema, key);
+    if (s instanceof z.ZodObject) schema = (s.shape as Record<string, z.ZodType>)[String(key)];
+    else if (s instanceof z.ZodArray && typeof key === 'number') schema = s.element as z.ZodType;
+    else return false;
+  }
+  const last = schema === undefined ? undefined : pick(schema, undefined);
+  return last instanceof z.ZodNumber && last.isInt === true;
+}
+
 function unwrap(schema: z.ZodType): z.ZodType {
   let s = schema;
   for (let k = 0; k < 8; k++) {
@@ -104,7 +129,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): [string, string
       if (issue.origin === 'array') return [fieldName(issue.path), `expected a non-empty list, ${got}`];
       if (issue.origin === 'string') return [fieldName(issue.path), `expected a non-empty string, ${got}`];
       const op = issue.inclusive ? '≥' : '>';
-      return [fieldName(issue.path), `expected a number ${op} ${String(issue.minimum)}, ${got}`];
+      return [fieldName(issue.path), `expected ${isIntegerAt(issue.path) ? 'an integer' : 'a number'} ${op} ${String(issue.minimum)}, ${got}`];
     }
     case 'too_big':
       // A string or list over its cap is not echoed: its length says enough.
@@ -117,8 +142,20 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): [string, string
     case 'invalid_key':
       // A grid key that is empty or too long to be a config path (the only record is the grid).
       return [fieldName(issue.path), 'not a valid key; grid keys are config paths such as model.width (1 to 200 characters)'];
-    case 'invalid_union':
-      return [fieldName(issue.path), `expected a number, a string or true/false, ${got}`];
+    case 'invalid_union': {
+      if (issue.path[0] === 'grid') return [fieldName(issue.path), `expected a number, a string or true/false, ${got}`];
+      // A key of several forms (model.width: a number or one per layer): describe the branch that
+      // got furthest (a bad entry of a list), else list the forms allowed.
+      const firsts = (issue.errors ?? []).map((branch) => branch[0]).filter((i): i is z.core.$ZodIssue => i !== undefined);
+      const specific = firsts.find((i) => i.code !== 'invalid_type');
+      if (specific) return describeIssue({ ...specific, path: [...issue.path, ...specific.path] } as z.core.$ZodIssue, input);
+      const form = (i: z.core.$ZodIssue): string => {
+        if (i.code !== 'invalid_type') return '';
+        return i.expected === 'number' && isIntegerAt(issue.path) ? 'an integer' : (EXPECTED[i.expected] ?? i.expected);
+      };
+      const forms = firsts.map(form).filter((f) => f !== '');
+      return [fieldName(issue.path), `expected ${forms.map((f) => (f === 'a list' ? 'a list of them (one per layer)' : f)).join(' or ')}, ${got}`];
+    }
     default:
       return [fieldName(issue.path), `${issue.message}, ${got}`];
   }
@@ -154,7 +191,7 @@ export function nominalSteps(config: AppConfig): number {
   return train.epochs * Math.max(1, Math.floor(n / Math.min(n, train.batchSize ?? n)));
 }
 
-export function dataSpecOf(config: AppConfig): DataSpec {
+export function dataSpecOf(config: Pick<AppConfig, 'data'>): DataSpec {
   const { seed: _seed, ...spec } = config.data;
   return spec;
 }
@@ -179,7 +216,7 @@ export function validateConfig(input: unknown, source?: string): AppConfig {
  * even width, a file data kind needs a path, …). Their result is the config every engine runs,
  * merged back with the app's own keys. Core's errors become ConfigErrors.
  */
-function resolveWithCore(config: AppConfig, source?: string): AppConfig {
+function resolveWithCore(config: ParsedConfig, source?: string): AppConfig {
   try {
     resolveDataSpec(dataSpecOf(config));
     const { maxRisk, ...train } = config.train;

@@ -16,11 +16,13 @@ import type { TopLevelSpec } from 'vega-lite';
 import { fitPowerLaw, powerLawAt, type PowerLawFit } from './fit.js';
 import { OUTPUTS_FILE, readOutputs, readParticleProjections, type LoadedStudy, type RunRecord } from './load.js';
 import {
+  layerSeriesSpec,
   objectiveSpec,
   particlesSpec,
   riskVsTimeSpec,
   widthSeriesSpec,
   type FacetOrder,
+  type LayerSeriesRow,
   type ObjectiveRow,
   type ParticleRow,
   type RiskRow,
@@ -546,6 +548,63 @@ function errorFigure(groups: readonly Group[], order: FacetOrder, out: FigureSet
   });
 }
 
+/**
+ * A per-layer final value of deep networks (ARCHITECTURE.md §7) against the width, one line per
+ * layer. Not listed for a study without deep runs; skipped with the reason for a single width.
+ */
+function layerFigure(
+  groups: readonly Group[],
+  order: FacetOrder,
+  out: FigureSet,
+  spec: { name: string; title: string; caption: string; yTitle: string; value: (r: RunRecord) => number[] | null; label: (l: number, count: number) => string },
+): void {
+  const rows: LayerSeriesRow[] = [];
+  let multiWidth = false;
+  for (const g of groups) {
+    const lambda = lambdaLabel(g.weightDecay);
+    const widths = byWidth(g.runs);
+    let plotted = 0;
+    for (const [width, runs] of widths) {
+      const lists = runs.map(spec.value).filter((v): v is number[] => v !== null && v.length > 0);
+      if (lists.length === 0) continue;
+      plotted += 1;
+      const count = Math.max(...lists.map((v) => v.length));
+      for (let l = 0; l < count; l++) {
+        const layer = spec.label(l, count);
+        const vs = lists.map((v) => v[l]).filter((v) => v > 0 && Number.isFinite(v));
+        for (const v of vs) rows.push({ kind: 'seed', family: g.family, lambda, layer, layerIndex: l, width, value: v });
+        if (vs.length > 0) rows.push({ kind: 'mean', family: g.family, lambda, layer, layerIndex: l, width, value: mean(vs) });
+      }
+    }
+    if (plotted >= 2) multiWidth = true;
+  }
+  if (rows.length === 0) return;
+  if (!multiWidth) out.skipped.push({ name: spec.name, title: spec.title, reason: 'a single width: nothing to plot against m' });
+  else out.figures.push({ name: spec.name, title: spec.title, caption: spec.caption, spec: layerSeriesSpec(rows, order, spec.yTitle) });
+}
+
+/** Per-layer movement of deep networks vs width: the weights' (`move_layers`) and the features' (`feature_move`). */
+function layerFigures(groups: readonly Group[], order: FacetOrder, out: FigureSet): void {
+  layerFigure(groups, order, out, {
+    name: 'layer-move-vs-width',
+    title: 'Per-layer movement vs width (deep networks)',
+    caption:
+      'Final ‖θ_l(t) − θ_l(0)‖_F/‖θ_l(0)‖_F of every layer l = 1…L+1 (weights and bias), per seed (faint) and averaged over seeds (line), one colour per layer. Under ntk every layer’s relative move shrinks with m; under mup the input and output layers move O(1), while a hidden layer’s low-rank update of a full-rank matrix shrinks as m^(−1/2) in relative Frobenius norm — the features it produces still move O(1) (feature-move-vs-width).',
+    yTitle: 'move of layer l (final)',
+    value: (r) => r.metrics?.finalMoveLayers ?? null,
+    label: (l, count) => `layer ${l + 1}${l === 0 ? ' (input)' : l === count - 1 ? ' (output)' : ''}`,
+  });
+  layerFigure(groups, order, out, {
+    name: 'feature-move-vs-width',
+    title: 'Per-layer feature movement vs width (deep networks)',
+    caption:
+      'Final RMS of h_l(t) − h_l(0) over the probe inputs and the units of every hidden layer l = 1…L (the μP coordinate check), per seed (faint) and averaged over seeds (line): flat in width under mup, shrinking under ntk.',
+    yTitle: 'feature movement of h_l (final)',
+    value: (r) => r.metrics?.finalFeatureMove ?? null,
+    label: (l) => `h_${l + 1}`,
+  });
+}
+
 /** Builds every figure the loaded study supports, with the fits and the reasons for those it cannot. */
 export function reportFigures(study: LoadedStudy): FigureSet {
   const out: FigureSet = { figures: [], skipped: [], fits: [], notes: [] };
@@ -589,6 +648,7 @@ export function reportFigures(study: LoadedStudy): FigureSet {
   particleFigure(groups, out);
   objectiveFigure(groups, order, out);
   errorFigure(groups, order, out);
+  layerFigures(groups, order, out);
   // The table lists the issue's claims in their order: fluctuations, move, ntk_drift, convergence.
   const fitOrder = ['spread-vs-width', 'move-vs-width', 'ntk-drift-vs-width', 'risk-gap-vs-width'];
   out.fits.sort((a, b) => fitOrder.indexOf(a.figure) - fitOrder.indexOf(b.figure));

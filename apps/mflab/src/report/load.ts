@@ -50,6 +50,10 @@ export interface RunMetrics {
   lastNtkDrift: number;
   /** The step of {@link lastNtkDrift}, or −1. */
   lastNtkDriftStep: number;
+  /** Deep networks (ARCHITECTURE.md §7): `move_layers` at the last logged row (L + 1 values), else null. */
+  finalMoveLayers: number[] | null;
+  /** Deep networks: `feature_move` at the last logged row (L values), else null. */
+  finalFeatureMove: number[] | null;
 }
 
 /** One run of the study, as the report sees it. */
@@ -107,8 +111,25 @@ function configValue(config: unknown, keys: Readonly<Record<string, KeyValue>>, 
   return keys[keyPath] ?? fallback;
 }
 
-function familyOf(parameterization: string, alpha: unknown, keys: Readonly<Record<string, KeyValue>>): string {
+/** The run's width: `model.width`, or for a deep network with one width per layer the widest. */
+function widthOf(config: unknown, keys: Readonly<Record<string, KeyValue>>): number {
+  const w = at(config, WIDTH_KEY);
+  if (Array.isArray(w) && w.length > 0 && w.every((v) => typeof v === 'number')) return Math.max(...(w as number[]));
+  return Number(configValue(config, keys, WIDTH_KEY, 1024));
+}
+
+function familyOf(parameterization: string, alpha: unknown, keys: Readonly<Record<string, KeyValue>>, config?: unknown): string {
   let label = parameterization === 'lazy' && typeof alpha === 'number' ? `lazy (α=${alpha})` : parameterization;
+  // A deep network (ARCHITECTURE.md §7): its depth, activation and residual blocks, unless swept.
+  const activation = at(config, 'model.activation');
+  if (typeof activation === 'string') {
+    const parts = [
+      'model.depth' in keys ? null : `depth ${String(at(config, 'model.depth') ?? 1)}`,
+      'model.activation' in keys ? null : activation,
+      'model.residual' in keys || at(config, 'model.residual') !== true ? null : 'residual',
+    ].filter((p) => p !== null);
+    if (parts.length > 0) label += ` (${parts.join(', ')})`;
+  }
   for (const [k, v] of Object.entries(keys)) if (!GROUPING_KEYS.includes(k)) label += `, ${k}=${String(v)}`;
   return label;
 }
@@ -140,7 +161,14 @@ export function readRunMetrics(entry: Pick<RunEntry, 'dir'>): RunMetrics | null 
   const reader = openRun(entry.dir);
   const wanted = [COLUMNS.step, COLUMNS.time, 'risk_test', 'risk_train', 'objective', 'move', 'ntk_drift', 'error_test'];
   const cols = new Map<string, number[]>();
+  // Per-layer list columns: only the last row is summarised.
+  const lastList: Record<'move_layers' | 'feature_move', number[] | null> = { move_layers: null, feature_move: null };
   for (const batch of reader.metricsBatches()) {
+    for (const name of ['move_layers', 'feature_move'] as const) {
+      const vec = batch.getChild(name);
+      const last = vec !== null && batch.numRows > 0 ? (vec.get(batch.numRows - 1) as { toArray(): ArrayLike<number> } | null) : null;
+      if (last !== null) lastList[name] = Array.from(last.toArray());
+    }
     for (const name of wanted) {
       const vec = batch.getChild(name);
       const out = column(cols, name);
@@ -178,6 +206,8 @@ export function readRunMetrics(entry: Pick<RunEntry, 'dir'>): RunMetrics | null 
     finalErrorTest: column(cols, 'error_test')[n - 1] ?? NaN,
     lastNtkDrift,
     lastNtkDriftStep,
+    finalMoveLayers: lastList.move_layers,
+    finalFeatureMove: lastList.feature_move,
   };
 }
 
@@ -216,9 +246,9 @@ export function loadStudy(dir: string): LoadedStudy {
       dir: entry.dir,
       status: info.status,
       error: info.error ?? null,
-      width: Number(configValue(config, entry.keys, WIDTH_KEY, 1024)),
+      width: widthOf(config, entry.keys),
       parameterization,
-      family: familyOf(parameterization, at(config, 'model.alpha'), entry.keys),
+      family: familyOf(parameterization, at(config, 'model.alpha'), entry.keys, config),
       weightDecay: Number(configValue(config, entry.keys, WEIGHT_DECAY_KEY, 0)),
       seed: Number(configValue(config, entry.keys, SEED_KEY, info.seed ?? 0)),
       particlesEvery: Number(at(config, 'log.particles.every') ?? 0) || 0,

@@ -161,6 +161,57 @@ export function particlesSpec(rows: readonly ParticleRow[], panels: readonly str
   };
 }
 
+/**
+ * A row of {@link layerSeriesSpec}: one run's final per-layer value (`seed`) or its seed mean
+ * (`mean`) for one layer of a deep network at one width.
+ */
+export interface LayerSeriesRow {
+  kind: 'seed' | 'mean';
+  family: string;
+  lambda: string;
+  /** The layer's label, e.g. `layer 1 (input)`; `layerIndex` orders the legend. */
+  layer: string;
+  layerIndex: number;
+  width: number;
+  value: number;
+}
+
+/**
+ * A per-layer quantity of deep networks vs width on log–log axes (ARCHITECTURE.md §7): one line
+ * per layer (seed means, coloured by layer) over the per-seed points, facetted by
+ * parameterization × λ — e.g. the final `move_layers` (how far each layer's weights moved) or
+ * `feature_move` (μP's coordinate check: flat in width under mup, growing under standard).
+ */
+export function layerSeriesSpec(rows: readonly LayerSeriesRow[], order: FacetOrder, yTitle: string): TopLevelSpec {
+  const x = { field: 'width', type: 'quantitative', scale: { type: 'log' }, title: 'width m' } as const;
+  const y = { field: 'value', type: 'quantitative', scale: { type: 'log' }, title: yTitle } as const;
+  const layers = [...new Map(rows.map((r) => [r.layerIndex, r.layer])).entries()].sort((a, b) => a[0] - b[0]).map(([, label]) => label);
+  const color = { field: 'layer', type: 'nominal', sort: layers, scale: { scheme: 'viridis' }, title: 'layer' } as const;
+  return {
+    data: { values: rows as LayerSeriesRow[] },
+    facet: {
+      row: { field: 'lambda', type: 'nominal', sort: [...order.lambdas], header: ROW_HEADER },
+      column: { field: 'family', type: 'nominal', sort: [...order.families], header: COLUMN_HEADER },
+    },
+    spec: {
+      ...PANEL,
+      layer: [
+        {
+          transform: [{ filter: "datum.kind === 'seed'" }],
+          mark: { type: 'point', filled: true, size: 16, opacity: 0.35 },
+          encoding: { x, y, color },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'mean'" }],
+          mark: { type: 'line', point: { filled: true, size: 40 } },
+          encoding: { x, y, color, detail: { field: 'layer', type: 'nominal' } },
+        },
+      ],
+    },
+    config: BASE_CONFIG,
+  };
+}
+
 /** A row of {@link objectiveSpec}: one run's final objective (`seed`) or the seed mean (`mean`). */
 export interface ObjectiveRow {
   kind: 'seed' | 'mean';

@@ -6,6 +6,7 @@
  */
 import { basename } from 'node:path';
 import { stringify } from 'yaml';
+import { equivalentWidth } from '@mflab/core';
 import type { AppConfig } from '../config/schema.js';
 import type { GridCell } from '../config/grid.js';
 import { partitionByCost, runCost } from './shards.js';
@@ -32,7 +33,7 @@ export function runMemoryBytes(config: AppConfig): number {
   const b = config.train.precision === 'f64' ? 8 : 4;
   const d = config.data.d ?? 2;
   const D = d + (config.model.bias ? 1 : 0);
-  const m = config.model.width;
+  const m = equivalentWidth(config.model, D, 1);
   const { n, nTest } = nominalDataSize(config);
   const parameters = m * (D + 1) * (32 + 3 * b);
   const data = (n + nTest) * (D + 1) * (8 + b);

@@ -20,7 +20,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { existsSync, statfsSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { DATA_DEFAULTS, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, NATIVE_BLOCK_SIZE, NATIVE_CACHE_BYTES, NATIVE_SAMPLE_CHUNK, isFileKind, loadNativeRuntime, nativeStepIsFaster, tfjsStepIsFaster, type DataSplit, type LossName, type Precision } from '@mflab/core';
+import { DATA_DEFAULTS, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, NATIVE_BLOCK_SIZE, NATIVE_CACHE_BYTES, NATIVE_SAMPLE_CHUNK, equivalentWidth, hiddenWidths, isDeepModel, isFileKind, loadNativeRuntime, nativeStepIsFaster, tfjsStepIsFaster, widthOf, type DataSplit, type LossName, type Precision } from '@mflab/core';
 import { SHARED_MEMORY_BASE, SHARED_MEMORY_MAX_BYTES, sampleStride } from '@mflab/core/internal';
 import { DEFAULT_LARGE_TASK_COST } from '@mflab/parallel';
 import { runDirName } from '@mflab/store';
@@ -425,7 +425,9 @@ function shapeOf(config: AppConfig, options: EstimateOptions): RunShape {
   const { n, nTest, d, k } = sizes;
   const { train, model, log } = config;
   const D = d + (model.bias ? 1 : 0);
-  const m = model.width;
+  // A deep network costs about what a two-layer one with as many parameters does (per sample and step).
+  const m = equivalentWidth(model, D, k);
+  const deep = isDeepModel(model);
   const sgd = train.integrator === 'sgd';
   const finiteSgd = sgd && (isFileKind(config.data.kind) || train.epochs !== null);
   const batch = train.batchSize ?? n;
@@ -438,7 +440,9 @@ function shapeOf(config: AppConfig, options: EstimateOptions): RunShape {
   const kernelN = sgd ? batch : n;
   let kernel: KernelName;
   // auto → native on GEMM-bound shapes where onnxruntime-node loads (single-thread and sharded alike).
-  if (train.backend === 'native' || (train.backend === 'auto' && nativeStepIsFaster({ n: kernelN, D, m }) && loadNativeRuntime().ok)) kernel = 'native';
+  // Deep networks run on the reference model only (core's resolution refuses the others).
+  if (deep) kernel = 'reference';
+  else if (train.backend === 'native' || (train.backend === 'auto' && nativeStepIsFaster({ n: kernelN, D, m }) && loadNativeRuntime().ok)) kernel = 'native';
   else if (sharded || train.backend === 'wasm') kernel = 'wasm';
   else if (train.backend === 'reference') kernel = 'reference';
   else if (train.backend === 'tfjs') kernel = 'tfjs';
@@ -531,6 +535,8 @@ export function estimateRun(config: AppConfig, options: EstimateOptions = {}): R
   memory.params = 2 * P * 8 + m * 4;
   // Per-sample vectors: outputs on both sets, residuals, f_{w(0)} when centered.
   memory.buffers = (n + nTest + 2 * B) * k * 8 + (centered ? (n + nTest + B) * k * 8 : 0);
+  // Deep networks (core/src/deep/network.ts): the gradient and the kept pre-activations, activations and their gradients, per layer.
+  if (isDeepModel(config.model)) memory.buffers += P * 8 + 3 * Math.max(B, n, nTest) * hiddenWidths(config.model).reduce((a, w) => a + w, 0) * 8;
   if (sgd) {
     // The batch x̃ and y on the host; finite SGD's epoch order.
     memory.trainData += B * D * 8 + B * 8 + (finiteSgd ? n * 8 : B * d * 8);
@@ -759,7 +765,7 @@ function valueOf(config: AppConfig, key: ConfigKey): number | null {
     case 'data.d':
       return config.data.d ?? null;
     case 'model.width':
-      return config.model.width;
+      return widthOf(config.model);
     case 'train.steps':
       return config.train.steps;
     case 'log.every':

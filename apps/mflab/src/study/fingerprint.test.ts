@@ -19,6 +19,14 @@ describe('config fingerprints', () => {
     }
   });
 
+  it('of two-layer configs are those written before deep networks existed (their resolved config gained no key)', () => {
+    // Recorded on the commit before the deep family: a study written then resumes now.
+    expect(configFingerprint(validateConfig(base))).toBe('sha256:6ec4cbaceb858dee9d7fbb9e42388ae2');
+    expect(configFingerprint(validateConfig({}))).toBe('sha256:b09f51a3e9ff7a14e540f2234c956226');
+    const lazy = { model: { parameterization: 'lazy', alpha: 4, init: { kind: 'sphere', symmetric: true, scale: 0.1 } }, loss: 'logistic', log: { particles: { every: 0 } } };
+    expect(configFingerprint(validateConfig(lazy))).toBe('sha256:ce62715654ec819e26d46d86cc5cc44a');
+  });
+
   it('do not depend on key order', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, { x: 1, y: 2 }] }, b: 1 }));
   });

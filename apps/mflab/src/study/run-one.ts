@@ -6,9 +6,9 @@
  * run lands in its directory: run.json (config, status, error, backend, versions, timings),
  * metrics.arrows, particles.arrows, checkpoint.arrow and outputs.arrow.
  */
-import { InvalidInputError, describeBackend, loadDataset, runSimulationAsync, type Engine, type ObservableRow, type RunResult } from '@mflab/core';
+import { InvalidInputError, describeBackend, loadDataset, observableColumnsOf, runSimulationAsync, type Engine, type ObservableRow, type RunResult } from '@mflab/core';
 import { createEngine } from '@mflab/parallel';
-import { OBSERVABLES, TrajectoryWriter, readCheckpoint, writeOutputs, writeRunInfo, type RunInfo, type StoredCheckpoint } from '@mflab/store';
+import { TrajectoryWriter, readCheckpoint, writeOutputs, writeRunInfo, type RunInfo, type StoredCheckpoint } from '@mflab/store';
 import type { AppConfig } from '../config/schema.js';
 import { dataSpecOf, simulationConfigOf } from '../config/validate.js';
 import { configFingerprint } from './fingerprint.js';
@@ -91,11 +91,16 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
     const outputs = engine.outputs;
     const backend = describeBackend(engine.backendInfo);
     info.backend = backend;
+    // The model as drawn: its family and, for deep networks, the widths and the init (the edge-of-chaos point).
+    info.model = engine.modelInfo();
     writeRunInfo(dir, info);
     const D = engine.D;
+    // §1's columns; a deep network adds its per-layer List<Float64> columns (ARCHITECTURE.md §7).
+    const columns = observableColumnsOf(engine.family);
     writer = TrajectoryWriter.open({
       dir,
-      observables: OBSERVABLES,
+      observables: columns.scalars,
+      listObservables: columns.lists,
       precision: config.train.precision,
       particleDimension: config.log.particles.every > 0 && config.log.particles.count > 0 ? D : undefined,
       particleOutputs: outputs,
@@ -115,7 +120,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
     const result: RunResult = await runSimulationAsync(run, {
       onMetrics: (row) => {
         // On resume the checkpoint's own step is already on disk.
-        if (row.step > resumeStep) w.logMetrics(row.step, row.time, row as unknown as Record<string, number>);
+        if (row.step > resumeStep) w.logMetrics(row.step, row.time, row as unknown as Record<string, number | number[]>);
         if (Number.isNaN(l2AtStart)) l2AtStart = row.l2;
         if (row.risk_train > config.train.maxRisk) tooLarge = `risk_train ${row.risk_train.toExponential(3)} exceeded train.maxRisk = ${config.train.maxRisk} at step ${row.step}`;
         else if (!Number.isFinite(row.l2) || row.l2 > MAX_L2_GROWTH * Math.max(1, l2AtStart)) {

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '@mflab/core';
+import { InvalidInputError, widthOf } from '@mflab/core';
 import { describe, expect, it } from 'vitest';
 import { expandGrid } from '../config/grid.js';
 import { cellsOfShard, partitionByCost, resolveShard, runCost, shardLoads } from './shards.js';
@@ -86,7 +86,7 @@ describe('cellsOfShard on a grid', () => {
     const shards = [0, 1, 2].map((index) => cellsOfShard(cells, { index, count: 3 }));
     expect(shards.flat().sort((a, b) => a - b)).toEqual(cells.map((_, i) => i));
     // Widths 64, 16, 8 each thrice: LPT puts one of each width on every shard.
-    for (const mine of shards) expect(mine.map((i) => cells[i].config.model.width).sort((a, b) => a - b)).toEqual([8, 16, 64]);
+    for (const mine of shards) expect(mine.map((i) => widthOf(cells[i].config.model)).sort((a, b) => a - b)).toEqual([8, 16, 64]);
     const loads = shardLoads(cells, 3);
     expect(loads).toEqual([88 * 32 * 10, 88 * 32 * 10, 88 * 32 * 10]);
     expect(runCost(cells[0])).toBe(32 * 8 * 10);

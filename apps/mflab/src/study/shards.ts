@@ -7,7 +7,7 @@
  * what is on disk, so a resubmitted or requeued shard gets exactly the cells it had, and the
  * shards of one study never overlap.
  */
-import { InvalidInputError } from '@mflab/core';
+import { InvalidInputError, equivalentWidth } from '@mflab/core';
 import type { GridCell } from '../config/grid.js';
 import { nominalDataSize, nominalSteps } from '../config/validate.js';
 
@@ -22,7 +22,9 @@ export function runCost(cell: GridCell): number {
   const { model, train } = cell.config;
   const { n } = nominalDataSize(cell.config);
   const perStep = train.integrator === 'sgd' ? Math.min(n, train.batchSize ?? n) : n;
-  return perStep * model.width * Math.max(1, nominalSteps(cell.config));
+  // A deep network: the two-layer width with as many parameters (d nominal, k = 1).
+  const D = (cell.config.data.d ?? 2) + (model.bias ? 1 : 0);
+  return perStep * equivalentWidth(model, D, 1) * Math.max(1, nominalSteps(cell.config));
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Deep fully connected and residual networks, float64 reference model (ARCHITECTURE.md §7):
  * spec and abc-parametrization presets, init (gaussian, orthogonal, edge of chaos), forward and
- * backward, GD step, the L = 1 correspondence with §1, and the input–output Jacobian.
+ * backward, GD step, the L = 1 correspondence with §1, the input–output Jacobian, and the
+ * single-thread engine of the `deep` model family (`DeepSimulation`).
  */
 export {
   ABC_PRESETS,
@@ -22,7 +23,8 @@ export {
   type DeepSpecInput,
 } from './spec.js';
 export { deepCoefficients, weightBase, widthPower, type DeepCoefficients, type TensorCoefficients } from './scaling.js';
-export { activate, activationDerivative, erf } from './activations.js';
+// φ itself (erf, activationFunction, activationDerivative) is exported from kernels/activations.ts.
+export { activate } from './activations.js';
 export { allocateDeepParams, checkDeepParams, cloneDeepParams, weightedSquaredNorm, type DeepParams } from './params.js';
 export {
   DEEP_INIT_KINDS,
@@ -36,6 +38,7 @@ export {
   type EdgeOfChaosSolver,
 } from './init.js';
 export { jacobiSvd, orthonormalColumns, semiOrthogonal, singularValues, transpose, type Svd } from './linalg.js';
-export { deepForward, deepGdStep, deepGradient, deepRisk, type DeepForward, type DeepGradient, type DeepStepOptions } from './network.js';
+export { backward, deepForward, deepGdStep, deepGradient, deepRisk, forwardWith, type DeepForward, type DeepGradient, type DeepStepOptions } from './network.js';
 export { deepParamsFromTwoLayer, deepSpecOfTwoLayer, twoLayerParamsFromDeep } from './two-layer.js';
 export { inputJacobian, jacobianSpectrum, type DeepJacobian, type JacobianSpectrum } from './jacobian.js';
+export { DeepSimulation, deepInitOfModel, deepParameterSummary, deepSpecOfModel, deepTangentKernel } from './engine.js';

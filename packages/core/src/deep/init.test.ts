@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../errors.js';
 import { initParams } from '../model/init.js';
 import { resolveModelSpec } from '../model/spec.js';
-import type { Parameterization } from '../types.js';
+import type { TwoLayerParameterization } from '../types.js';
 import { initDeepParams, resolveDeepInit, unitDraws } from './init.js';
 import { transpose } from './linalg.js';
 import { deepCoefficients } from './scaling.js';
@@ -31,7 +31,7 @@ function maxIdentityError(g: Float64Array, r: number): number {
 }
 
 describe('L = 1 draws §1’s initialization', () => {
-  const cases: [Parameterization, number, boolean][] = [
+  const cases: [TwoLayerParameterization, number, boolean][] = [
     ['mean-field', 1, true],
     ['ntk', 3, true],
     ['lazy', 1, false],

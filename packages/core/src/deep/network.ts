@@ -67,7 +67,16 @@ export function deepForward(spec: DeepSpec, params: DeepParams, inputs: Augmente
   return forwardWith(spec, deepCoefficients(spec), params, inputs, options.keep === true);
 }
 
-function forwardWith(spec: DeepSpec, co: DeepCoefficients, params: DeepParams, inputs: AugmentedInputs, keep: boolean): DeepForward {
+/**
+ * {@link deepForward} with the coefficients given and no checks: the engine's inner call (it
+ * checked its inputs and parameters once, and keeps `deepCoefficients(spec)`).
+ *
+ * @example
+ * const spec = resolveDeepSpec({ d: 1, depth: 2, width: 4, bias: false });
+ * const w = initDeepParams(spec, resolveDeepInit(spec), 0);
+ * forwardWith(spec, deepCoefficients(spec), w, { n: 1, D: 1, x: Float64Array.of(1) }, true).post.length; // 2
+ */
+export function forwardWith(spec: DeepSpec, co: DeepCoefficients, params: DeepParams, inputs: AugmentedInputs, keep: boolean): DeepForward {
   const { n } = inputs;
   const L = spec.depth;
   const k = spec.outputs;
@@ -173,7 +182,11 @@ export function deepGradient(spec: DeepSpec, params: DeepParams, inputs: Augment
   const co = deepCoefficients(spec);
   const forward = forwardWith(spec, co, params, inputs, true);
   const grad = allocateDeepParams(spec);
-  backward(spec, co, params, inputs, forward, y, loss, grad);
+  // r_ic = κ ∂ℓ/∂f_c (f_i, y_i) / n: ∂(κR)/∂f.
+  const r = new Float64Array(inputs.n * spec.outputs);
+  outputResiduals(loss, spec.outputs, inputs.n, forward.f, y, r);
+  if (spec.kappa !== 1) for (let t = 0; t < r.length; t++) r[t] *= spec.kappa;
+  backward(spec, co, params, inputs, forward, r, grad);
   const risk = deepRisk(loss, spec.outputs, forward.f, y);
   let objective = spec.kappa * risk;
   if (weightDecay !== 0) {
@@ -194,16 +207,24 @@ export function deepGradient(spec: DeepSpec, params: DeepParams, inputs: Augment
   return { objective, risk, grad, forward };
 }
 
-/** ∇ of κR into `grad` (zeroed), from a forward pass that kept its layers. */
-function backward(spec: DeepSpec, co: DeepCoefficients, params: DeepParams, inputs: AugmentedInputs, fw: DeepForward, y: Float64Array, loss: LossName, grad: DeepParams): void {
+/**
+ * Backpropagation: Σ_ic r_ic ∂f_ic/∂θ into `grad` (every entry written), from a forward pass that
+ * kept its layers — with r = ∂(κR)/∂f the gradient of κR, with r = e_i (one sample, one output)
+ * the gradient of f itself (the tangent kernel's ∇f).
+ *
+ * @example
+ * const spec = resolveDeepSpec({ d: 1, depth: 2, width: 4, bias: false });
+ * const co = deepCoefficients(spec);
+ * const w = initDeepParams(spec, resolveDeepInit(spec), 0);
+ * const inputs = { n: 1, D: 1, x: Float64Array.of(1) };
+ * const grad = allocateDeepParams(spec);
+ * backward(spec, co, w, inputs, forwardWith(spec, co, w, inputs, true), Float64Array.of(1), grad); // grad = ∇f(x)
+ */
+export function backward(spec: DeepSpec, co: DeepCoefficients, params: DeepParams, inputs: AugmentedInputs, fw: DeepForward, r: Float64Array, grad: DeepParams): void {
   const { n } = inputs;
   const L = spec.depth;
   const k = spec.outputs;
   const phi = spec.activation;
-  // r_ic = κ ∂ℓ/∂f_c (f_i, y_i) / n: ∂(κR)/∂f.
-  const r = new Float64Array(n * k);
-  outputResiduals(loss, k, n, fw.f, y, r);
-  if (spec.kappa !== 1) for (let t = 0; t < r.length; t++) r[t] *= spec.kappa;
 
   // Output layer: f_ic = μ Σ_j w_cj h_ij.
   const mL = spec.widths[L - 1];

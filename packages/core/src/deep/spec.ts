@@ -8,11 +8,11 @@
  * W_l (m_l × m_{l−1}, each with a bias vector of length m_l when `bias`), l = L + 1 is the
  * output layer W_{L+1} (k × m_L, no bias). In arrays, layer l sits at index l − 1.
  */
-import { ACTIVATIONS, type Activation } from '../kernels/activations.js';
 import { InvalidInputError, requireFinite, requireInteger, requireOneOf, requirePositive } from '../errors.js';
 import { inputDimension } from '../model/inputs.js';
+import { ACTIVATIONS, type Activation } from '../types.js';
 
-/** φ of a deep network (ARCHITECTURE.md §7): the activations of kernels/activations.ts, defined once. */
+/** φ of a deep network (ARCHITECTURE.md §7): the activations named in types.ts, defined once in kernels/activations.ts. */
 export type DeepActivation = Activation;
 /**
  * Every {@link DeepActivation}.

@@ -20,7 +20,7 @@
  * parameters with {@link deepParamsFromTwoLayer} instead.
  */
 import { InvalidInputError } from '../errors.js';
-import type { ModelSpec } from '../model/spec.js';
+import type { TwoLayerModelSpec } from '../model/spec.js';
 import { allocateParams, outputCount, type NetworkParams } from '../model/params.js';
 import type { DeepInit } from './init.js';
 import { allocateDeepParams, type DeepParams } from './params.js';
@@ -35,7 +35,7 @@ import { resolveDeepSpec, type DeepSpec } from './spec.js';
  * const { spec, init } = deepSpecOfTwoLayer(resolveModelSpec({ width: 64, parameterization: 'ntk' }), 3, 1);
  * spec.preset; // 'ntk'
  */
-export function deepSpecOfTwoLayer(model: ModelSpec, d: number, k = 1): { spec: DeepSpec; init: DeepInit } {
+export function deepSpecOfTwoLayer(model: TwoLayerModelSpec, d: number, k = 1): { spec: DeepSpec; init: DeepInit } {
   if (model.centered) throw new InvalidInputError('model.centered', 'the deep model has no centered output yet');
   const p = model.parameterization;
   const lazy = p === 'lazy';

@@ -1,6 +1,6 @@
 import { InvalidInputError, requireFinite, requireInteger, requireOneOf, requirePositive } from '../errors.js';
 import { checkSeed } from '../random/index.js';
-import { resolveModelSpec, type ModelSpec, type ModelSpecInput } from '../model/spec.js';
+import { isDeepModel, resolveModelSpec, type ModelSpec, type ModelSpecInput, type TwoLayerModelInput, type TwoLayerModelSpec } from '../model/spec.js';
 import { BACKENDS, INTEGRATORS, LOSSES, PRECISIONS, SCHEDULES, type BackendName, type DataSplit, type IntegratorName, type LossName, type LrSchedule, type Precision } from '../types.js';
 
 /** `train` keys of ARCHITECTURE.md §6. */
@@ -39,10 +39,13 @@ export interface LogSpec {
   ntk: { every: number; probe: number };
 }
 
-/** Everything a simulation needs besides its data. */
-export interface SimulationConfig {
+/**
+ * Everything a simulation needs besides its data. `M` narrows the model: a family's engines
+ * type their config with their own spec (`SimulationConfig<TwoLayerModelSpec>`).
+ */
+export interface SimulationConfig<M extends ModelSpec = ModelSpec> {
   seed: number;
-  model: ModelSpec;
+  model: M;
   loss: LossName;
   train: TrainSpec;
   log: LogSpec;
@@ -64,9 +67,9 @@ export interface SimulationConfig {
  * };
  * const resolved = resolveSimulationConfig(input); // resolved.train.precision === 'f64'
  */
-export interface SimulationConfigInput {
+export interface SimulationConfigInput<M extends ModelSpecInput = ModelSpecInput> {
   seed?: number;
-  model?: ModelSpecInput;
+  model?: M;
   loss?: LossName;
   train?: Partial<TrainSpec>;
   log?: { every?: number; particles?: Partial<LogSpec['particles']>; ntk?: Partial<LogSpec['ntk']> };
@@ -107,7 +110,16 @@ function rejectUnknown(field: string, value: object | undefined, known: readonly
   }
 }
 
-/** Fills defaults (documented on the types above) and validates; errors name the field. */
+/**
+ * Fills defaults (documented on the types above) and validates; errors name the field. The
+ * model's family follows the routing rule of `resolveModelSpec` (depth ≥ 2 or a deep-only key:
+ * the deep network of ARCHITECTURE.md §7). Deep networks run in float64 only (the reference
+ * model; `train.precision: f32` is an error until a fast path exists), take no particle
+ * snapshots (`log.particles.every` defaults to 0 for them, and > 0 is an error) and log
+ * `ntk_drift` with the tangent kernel Σ_l γ_l ∇_{w_l}f·∇_{w_l}f (one output).
+ */
+export function resolveSimulationConfig(input?: SimulationConfigInput<TwoLayerModelInput>): SimulationConfig<TwoLayerModelSpec>;
+export function resolveSimulationConfig(input?: SimulationConfigInput): SimulationConfig;
 export function resolveSimulationConfig(input: SimulationConfigInput = {}): SimulationConfig {
   rejectUnknown('config', input, ['seed', 'model', 'loss', 'train', 'log']);
   const seed = input.seed ?? 0;
@@ -132,13 +144,21 @@ export function resolveSimulationConfig(input: SimulationConfigInput = {}): Simu
   if (train.epochs !== null && train.integrator !== 'sgd') {
     throw new InvalidInputError('train.epochs', 'epochs are passes of minibatch SGD over the training set; set train.integrator: sgd, or use train.steps with gd');
   }
+  const model = resolveModelSpec(input.model);
+  const deep = isDeepModel(model);
+  if (deep && train.precision !== 'f64') {
+    throw new InvalidInputError('train.precision', 'deep networks run in float64 only for now (the reference model; an f32 fast path is not written yet); use f64');
+  }
+  if (deep && train.backend !== 'auto' && train.backend !== 'reference') {
+    throw new InvalidInputError('train.backend', `deep networks run on the reference backend only for now (no ${train.backend} kernel is written yet); use auto or reference`);
+  }
   rejectUnknown('log', input.log, ['every', 'particles', 'ntk']);
   rejectUnknown('log.particles', input.log?.particles, ['every', 'count']);
   rejectUnknown('log.ntk', input.log?.ntk, ['every', 'probe']);
   const log: LogSpec = {
     every: requireInteger('log.every', input.log?.every ?? DEFAULT_LOG.every, 1),
     particles: {
-      every: requireInteger('log.particles.every', input.log?.particles?.every ?? DEFAULT_LOG.particles.every, 0),
+      every: requireInteger('log.particles.every', input.log?.particles?.every ?? (deep ? 0 : DEFAULT_LOG.particles.every), 0),
       count: requireInteger('log.particles.count', input.log?.particles?.count ?? DEFAULT_LOG.particles.count, 0),
     },
     ntk: {
@@ -146,9 +166,12 @@ export function resolveSimulationConfig(input: SimulationConfigInput = {}): Simu
       probe: requireInteger('log.ntk.probe', input.log?.ntk?.probe ?? DEFAULT_LOG.ntk.probe, 1),
     },
   };
+  if (deep && log.particles.every > 0) {
+    throw new InvalidInputError('log.particles.every', `particle snapshots are a two-layer feature and this config describes a deep network (model.depth = ${model.depth}); set log.particles.every: 0 (or leave log.particles out)`);
+  }
   return {
     seed,
-    model: resolveModelSpec(input.model),
+    model,
     loss: requireOneOf('loss', input.loss ?? 'square', LOSSES),
     train,
     log,

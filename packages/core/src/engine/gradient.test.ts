@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { lossValue } from '../loss.js';
 import { initParams } from '../model/init.js';
 import { cloneParams, type NetworkParams } from '../model/params.js';
-import { resolveModelSpec } from '../model/spec.js';
+import { resolveModelSpec, twoLayerModel } from '../model/spec.js';
 import { scalingOf } from '../model/scaling.js';
 import { CounterRng } from '../random/index.js';
 import { randomSplit, relativeError } from '../testing/fixtures.js';
@@ -15,7 +15,7 @@ import { Simulation } from './simulation.js';
  * engine: the independent reference for the gradient the step applies.
  */
 function naiveObjective(config: SimulationConfig, data: Dataset, w: NetworkParams, w0: NetworkParams): number {
-  const { model } = config;
+  const model = twoLayerModel(config.model);
   const { s, kappa, rho } = scalingOf(model);
   const net = (p: NetworkParams, i: number) => {
     let f = 0;

@@ -16,7 +16,8 @@ export {
 } from './config.js';
 export type { InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
 export { StepPlan, updateCoefficients, type StepCoefficients, type StepPlanData } from './step-plan.js';
-export { describeBackend, outputsFor, predictOn, type BackendInfo, type Engine, type EngineStart, type MaybePromise } from './engine.js';
+export { describeBackend, outputsFor, type BackendInfo, type Engine, type EngineStart, type FamilyStart, type MaybePromise, type ModelParams } from './engine.js';
+export { predictOn } from './two-layer-engine.js';
 export {
   getEngine,
   getKernel,
@@ -41,17 +42,22 @@ export {
   OBSERVABLE_COLUMNS,
   classFitStats,
   fitStats,
+  observableColumnsOf,
   observableRow,
   parameterStats,
+  twoLayerParameterSummary,
   particleSnapshot,
   particleSubsample,
   type FitStats,
   type ObservableInputs,
   type ObservableRow,
+  type DeepObservableRow,
+  type LayerObservables,
   type ParameterStats,
+  type ParameterSummary,
   type ParticleSnapshot,
 } from './observables.js';
 export { WasmKernel } from './wasm-kernel.js';
 export { empiricalTangentKernel, relativeFrobeniusDistance } from './tangent-kernel.js';
 export { Simulation, kernelShapeOf, prepareKernel, selectKernel, type SimulationOptions } from './simulation.js';
-export { runSimulation, runSimulationAsync, type AsyncRunCallbacks, type RunCallbacks, type RunResult, type RunStatus, type SteppedModel } from './run.js';
+export { runSimulation, runSimulationAsync, type AsyncRunCallbacks, type RunCallbacks, type RunResult, type RunStatus, type SteppedModel, type SynchronousModel } from './run.js';

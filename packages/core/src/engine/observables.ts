@@ -1,9 +1,8 @@
-import { OBSERVABLES } from '@mflab/store';
+import { DEEP_OBSERVABLES, LAYER_OBSERVABLES, OBSERVABLES } from '@mflab/store';
 import { classLossValue, lossValue } from '../loss.js';
 import { outputCount, type NetworkParams } from '../model/params.js';
 import { CounterRng, RandomStream } from '../random/index.js';
-import type { Scaling } from '../model/scaling.js';
-import type { LossName } from '../types.js';
+import { DEEP, type LossName } from '../types.js';
 
 /**
  * One logged row (ARCHITECTURE.md §1 "Observables"; the names are the store's column names).
@@ -38,12 +37,54 @@ export interface ObservableRow {
 /** The columns of a logged row: step, time and the store's one list of observable names. */
 export const OBSERVABLE_COLUMNS: readonly (keyof ObservableRow)[] = ['step', 'time', ...OBSERVABLES];
 
+/**
+ * The observables of a deep network (ARCHITECTURE.md §7) beyond §1's, on every row of a deep
+ * run: per layer, in layer order, and the input–output Jacobian at initialization. The names are
+ * the store's (`DEEP_OBSERVABLES`, `LAYER_OBSERVABLES`); what does not apply at a step is NaN.
+ *
+ * @example
+ * const extra: LayerObservables = { jacobian_mean: 1, jacobian_spread: 0, move_layers: [0, 0], feature_move: [0], feature_scale: [0.5], corr_layers: [0.9] };
+ */
+export interface LayerObservables {
+  /** Mean singular value of J = ∂h_L/∂x at the first training input, at step 0 (NaN later). */
+  jacobian_mean: number;
+  /** Largest minus smallest singular value of that J, at step 0 (NaN later). */
+  jacobian_spread: number;
+  /** ‖θ_l(t) − θ_l(0)‖_F / ‖θ_l(0)‖_F for the weights and bias of each layer l = 1…L+1. */
+  move_layers: number[];
+  /** RMS over the probe inputs and the units of h_l(t) − h_l(0), l = 1…L (the μP coordinate check's movement). */
+  feature_move: number[];
+  /** Mean |h_l| over the probe inputs and the units, l = 1…L (microsoft/mup's coordinate check). */
+  feature_scale: number[];
+  /** ρ_l: the cosine of the pre-activations z_l of the first two probe inputs at step 0, l = 1…L (NaN later). */
+  corr_layers: number[];
+}
+
+/** A deep network's logged row: §1's observables and {@link LayerObservables}. */
+export type DeepObservableRow = ObservableRow & LayerObservables;
+
+/**
+ * The metrics columns a model family logs after step and time: scalar float64 observables, then
+ * per-layer List<Float64> ones (the deep family's; none for the two-layer network, whose schema
+ * is §5's).
+ *
+ * @example
+ * observableColumnsOf('deep').lists; // ['move_layers', 'feature_move', 'feature_scale', 'corr_layers']
+ */
+export function observableColumnsOf(family: string): { scalars: readonly string[]; lists: readonly string[] } {
+  return family === DEEP ? { scalars: [...OBSERVABLES, ...DEEP_OBSERVABLES], lists: LAYER_OBSERVABLES } : { scalars: OBSERVABLES, lists: [] };
+}
+
 // ObservableRow's fields are exactly step, time and the store's OBSERVABLES: adding an observable
 // means its name there and its field and value here, and nothing compiles until both are done.
 type RowNames = Exclude<keyof ObservableRow, 'step' | 'time'>;
 type StoreNames = (typeof OBSERVABLES)[number];
 const namesAgree: [RowNames] extends [StoreNames] ? ([StoreNames] extends [RowNames] ? true : never) : never = true;
 void namesAgree;
+type LayerNames = keyof LayerObservables;
+type DeepStoreNames = (typeof DEEP_OBSERVABLES)[number] | (typeof LAYER_OBSERVABLES)[number];
+const layerNamesAgree: [LayerNames] extends [DeepStoreNames] ? ([DeepStoreNames] extends [LayerNames] ? true : never) : never = true;
+void layerNamesAgree;
 
 /** Parameter statistics: Σ_j ‖w_j‖², (1/m)Σ|b_j|‖a_j‖, and the relative distance to w(0). */
 export interface ParameterStats {
@@ -146,13 +187,40 @@ export function fitStats(loss: LossName, n: number, f: Float64Array, y: Float64A
   return { risk: risk / n, error: wrong / n, minMargin };
 }
 
-/** What one logged row is computed from: outputs on both sets and the parameters (any engine). */
+/**
+ * What a model family reports of its parameters for a logged row: `move`, `l2`, `path`, and
+ * `penalty`, the weight-decay term (λ/2) Σ ρ‖w‖² of the objective F (eq. 2).
+ *
+ * @example
+ * const summary: ParameterSummary = { move: 0, l2: 1, path: 0.5, penalty: 0 };
+ */
+export interface ParameterSummary {
+  move: number;
+  l2: number;
+  path: number;
+  penalty: number;
+}
+
+/**
+ * The two-layer network's {@link ParameterSummary} (ARCHITECTURE.md §1): {@link parameterStats}
+ * and the penalty (λ/2) ρ Σ_j ‖w_j‖².
+ *
+ * @example
+ * const p = allocateParams(2, 2);
+ * twoLayerParameterSummary(p, p, 1e-3, 0.5).move; // 0
+ */
+export function twoLayerParameterSummary(params: NetworkParams, initial: NetworkParams, weightDecay: number, rho: number): ParameterSummary {
+  const stats = parameterStats(params, initial);
+  return { move: stats.move, l2: stats.l2, path: stats.path, penalty: 0.5 * weightDecay * rho * stats.sumSquares };
+}
+
+/** What one logged row is computed from: outputs on both sets and the parameters' summary (any engine, any family). */
 export interface ObservableInputs {
   step: number;
   time: number;
   loss: LossName;
-  scaling: Scaling;
-  weightDecay: number;
+  /** κ: the weight of the risk in F. */
+  kappa: number;
   classification: boolean;
   /** Number of outputs k (default 1); k > 1: outputs are n × k and targets class indices. */
   outputs?: number;
@@ -160,26 +228,26 @@ export interface ObservableInputs {
   trainTargets: Float64Array;
   testOutputs: Float64Array;
   testTargets: Float64Array;
-  params: NetworkParams;
-  initialParams: NetworkParams;
+  /** move, l2, path and the weight-decay term of F, from the model family. */
+  parameters: ParameterSummary;
   /** ntk_drift, or NaN when not computed at this step. */
   ntkDrift: number;
 }
 
 /**
  * The observables of ARCHITECTURE.md §1 from outputs and parameters. Every engine (single
- * thread, sharded) goes through this one function, so equal outputs and parameters give
- * bitwise equal rows.
+ * thread, sharded, every model family) goes through this one function, so equal outputs and
+ * parameters give bitwise equal rows.
  */
 export function observableRow(inputs: ObservableInputs): ObservableRow {
-  const { loss, scaling, classification } = inputs;
+  const { loss, classification } = inputs;
   const k = inputs.outputs ?? 1;
   const fit = (f: Float64Array, y: Float64Array) => (k === 1 ? fitStats(loss, y.length, f, y) : classFitStats(loss, k, y.length, f, y));
   const fitTrain = fit(inputs.trainOutputs, inputs.trainTargets);
   const fitTest = fit(inputs.testOutputs, inputs.testTargets);
-  const stats = parameterStats(inputs.params, inputs.initialParams);
+  const stats = inputs.parameters;
   // eq. (2): F = κ R + (λ/2) ρ Σ_j ‖w_j‖²
-  const objective = scaling.kappa * fitTrain.risk + 0.5 * inputs.weightDecay * scaling.rho * stats.sumSquares;
+  const objective = inputs.kappa * fitTrain.risk + stats.penalty;
   return {
     step: inputs.step,
     time: inputs.time,

@@ -6,7 +6,8 @@
  * switch elsewhere changes.
  */
 import { InvalidInputError } from '../errors.js';
-import { TWO_LAYER, type DataSplit, type Precision } from '../types.js';
+import { isDeepModel } from '../model/spec.js';
+import { DEEP, TWO_LAYER, type DataSplit, type Precision } from '../types.js';
 import type { SimulationConfig } from './config.js';
 import type { Engine, EngineStart } from './engine.js';
 
@@ -100,7 +101,7 @@ export interface DataShape {
 /** Engine kinds: one thread, or the neuron/data partitioner of @mflab/parallel. */
 export type EngineKind = 'single-thread' | 'sharded';
 
-/** Options every engine factory takes. */
+/** Options every engine factory takes (the start's parameters are the family's own). */
 export interface EngineOptions extends EngineStart {
   /** Threads the engine may use (sharded engines). */
   threads?: number;
@@ -118,11 +119,12 @@ export interface EngineRegistration {
 const engines = new Map<string, EngineRegistration>();
 
 /**
- * Registers an engine (core registers the single-thread engine of the two-layer model,
- * @mflab/parallel its sharded engine).
+ * Registers an engine (core registers the single-thread engines of the two-layer and deep models,
+ * @mflab/parallel the two-layer model's sharded engine). `create` gets the family's own start
+ * parameters in `options` (the registry keys guarantee which family calls it).
  *
  * @example
- * registerEngine({ model: 'two-layer', kind: 'single-thread', unsupported: () => null, create: async (c, d, o) => new Simulation(c, d, o) });
+ * registerEngine({ model: 'two-layer', kind: 'single-thread', unsupported: () => null, create: async (c, d, o) => new Simulation(c, d, o as SimulationOptions) });
  */
 export function registerEngine(registration: EngineRegistration): void {
   engines.set(`${registration.model}/${registration.kind}`, registration);
@@ -133,8 +135,14 @@ export function getEngine(model: string, kind: EngineKind): EngineRegistration |
   return engines.get(`${model}/${kind}`);
 }
 
-/** The model family a config describes (today always the two-layer network of §1). */
-export function modelFamilyOf(config: SimulationConfig): string {
-  void config;
-  return TWO_LAYER;
+/**
+ * The model family a resolved config describes: `deep` (ARCHITECTURE.md §7) when its model is a
+ * deep network — depth ≥ 2, or any deep-only key written (see `describesDeepModel`) — else the
+ * two-layer network of §1.
+ *
+ * @example
+ * modelFamilyOf(resolveSimulationConfig({ model: { depth: 3, width: 64 } })); // 'deep'
+ */
+export function modelFamilyOf(config: Pick<SimulationConfig, 'model'>): string {
+  return isDeepModel(config.model) ? DEEP : TWO_LAYER;
 }

@@ -1,7 +1,6 @@
 import type { SimulationConfig } from './config.js';
 import type { ObservableRow, ParticleSnapshot } from './observables.js';
 import type { Engine } from './engine.js';
-import type { Simulation } from './simulation.js';
 
 /**
  * What {@link runSimulation} calls as the run goes: each logged row and particle snapshot (to
@@ -24,8 +23,20 @@ export interface AsyncRunCallbacks {
   shouldStop?(): boolean;
 }
 
-/** What a run drives: any {@link Engine} (core's `Simulation`, the sharded engine of @mflab/parallel). */
+/** What a run drives: any {@link Engine} (core's `Simulation` and `DeepSimulation`, the sharded engine of @mflab/parallel). */
 export type SteppedModel = Pick<Engine, 'config' | 'currentStep' | 'step' | 'observe' | 'particles'>;
+
+/**
+ * What {@link runSimulation} drives: a single-thread engine, whose step and observe answer at
+ * once (core's `Simulation` and `DeepSimulation`).
+ *
+ * @example
+ * const model: SynchronousModel = Simulation.create({ model: { width: 64 } }, makeDataset(resolveDataSpec({ kind: 'teacher' }), 0));
+ */
+export interface SynchronousModel extends Pick<Engine, 'config' | 'currentStep' | 'particles'> {
+  step(count?: number): void;
+  observe(options?: { ntk?: boolean }): ObservableRow;
+}
 
 /**
  * How a run ended: `done` (all `config.train.steps` updates), `diverged` (the objective of a
@@ -124,7 +135,7 @@ function* runLoop(model: SteppedModel, shouldStop: (() => boolean) | undefined):
  * const sim = Simulation.create({ model: { width: 256 }, train: { steps: 200 }, log: { every: 50 } }, data);
  * const { status, last } = runSimulation(sim, { onMetrics: (row) => console.log(row.step, row.risk_train) });
  */
-export function runSimulation(sim: Simulation, callbacks: RunCallbacks = {}): RunResult {
+export function runSimulation(sim: SynchronousModel, callbacks: RunCallbacks = {}): RunResult {
   const loop = runLoop(sim, callbacks.shouldStop);
   let request = loop.next();
   while (!request.done) {

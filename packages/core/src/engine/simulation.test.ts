@@ -185,7 +185,8 @@ describe('bad input names the field', () => {
   const split = randomSplit(5, 0, 2, 1);
   const cases: [string, () => unknown, RegExp][] = [
     ['negative width', () => Simulation.create({ model: { width: -4 } }, split), /^model\.width: expected an integer ≥ 1, got -4/],
-    ['unknown parameterization', () => Simulation.create({ model: { parameterization: 'standard' as never } }, split), /^model\.parameterization: expected one of "mean-field", "ntk", "lazy", got "standard"/],
+    ['unknown parameterization', () => Simulation.create({ model: { parameterization: 'mfp' as never } }, split), /^model\.parameterization: expected one of "mean-field", "ntk", "lazy", "standard", "mup", got "mfp"/],
+    ['a deep config', () => Simulation.create({ model: { depth: 3 } }, split), /^model\.depth: Simulation and the sharded engine run the two-layer network.*deep network \(depth 3\).*DeepSimulation/],
     ['unknown key', () => Simulation.create({ model: { widht: 3 } as never }, split), /^model\.widht: unknown key/],
     ['odd width with symmetric init', () => Simulation.create({ model: { width: 5, init: { symmetric: true } } }, split), /^model\.width: symmetric init/],
     ['zero learning rate', () => Simulation.create({ train: { lr: 0 } }, split), /^train\.lr: /],

@@ -7,12 +7,13 @@
 import { InvalidInputError } from '../errors.js';
 import { outputResiduals } from '../loss.js';
 import { inputDimension, type AugmentedInputs } from '../model/inputs.js';
+import { twoLayerModel } from '../model/spec.js';
 import { cloneParams, type NetworkParams } from '../model/params.js';
 import { loadTensorBackend, tensorBackendInfo } from '../tensor/backend.js';
 import { PRECISIONS, TWO_LAYER, type DataSplit } from '../types.js';
-import { gatherRows, type EpochBatches } from './batches.js';
 import { resolveSimulationConfig, type SimulationConfig, type SimulationConfigInput } from './config.js';
-import { EngineBase, type BackendInfo, type Engine, type EngineStart } from './engine.js';
+import type { BackendInfo, Engine, EngineStart } from './engine.js';
+import { TwoLayerEngineBase } from './two-layer-engine.js';
 import type { InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
 import type { ObservableRow } from './observables.js';
 import { ReferenceKernel } from './reference-kernel.js';
@@ -89,13 +90,14 @@ export async function prepareKernel(config: SimulationConfig, shape: KernelShape
 
 /** The shape a simulation's step works on: n samples per step (the SGD batch or the training set), D, m. */
 export function kernelShapeOf(config: SimulationConfig, data: DataSplit): KernelShape {
-  const { train, model } = config;
+  const { train } = config;
+  const model = twoLayerModel(config.model);
   const n = train.integrator === 'sgd' ? (train.batchSize ?? data.train.n) : data.train.n;
   return { n, D: inputDimension(data.train.d, model.bias), m: model.width };
 }
 
 /** Options of a single-thread engine: where it starts, and which kernel runs its step. */
-export interface SimulationOptions extends EngineStart {
+export interface SimulationOptions extends EngineStart<NetworkParams> {
   /** Backend kernel (default chosen from `config.train.backend` and precision). */
   kernel?: StepKernel;
 }
@@ -113,7 +115,7 @@ export interface SimulationOptions extends EngineStart {
  * const result = runSimulation(sim);
  * console.log(result.last.risk_train, sim.backendInfo);
  */
-export class Simulation extends EngineBase implements Engine {
+export class Simulation extends TwoLayerEngineBase implements Engine<NetworkParams> {
   readonly kernel: StepKernel;
   // The kernel's resident copies; the host copy of w(t) is refreshed only when read.
   private readonly paramsHandle: ParamsHandle;
@@ -261,13 +263,7 @@ export class Simulation extends EngineBase implements Engine {
 
   /** Finite-data SGD: copies the samples of update t (x̃, y and f_{w(0)}) into the batch buffers. */
   private gatherBatch(t: number): void {
-    const offset = this.plan.batchStart(t);
-    const order = (this.plan.batches as EpochBatches).order;
-    const { D, outputs: k } = this;
-    const B = this.batch.n;
-    gatherRows(order, offset, 0, B, D, this.trainInputs.x, 0, D, 1, this.batch.x, 0, D, 1);
-    gatherRows(order, offset, 0, B, 1, this.data.train.y, 0, 1, 1, this.batchY, 0, 1, 1);
-    if (this.f0Train && this.batchF0) gatherRows(order, offset, 0, B, k, this.f0Train, 0, k, 1, this.batchF0, 0, k, 1);
+    this.gatherFiniteBatch(t, this.batch.x, this.batchY, this.f0Train, this.batchF0);
     this.kernel.refreshInputs(this.batchHandle, this.batch);
   }
 
@@ -284,5 +280,5 @@ registerEngine({
   model: TWO_LAYER,
   kind: 'single-thread',
   unsupported: () => null,
-  create: async (config, data, options) => new Simulation(config, data, { ...options, kernel: await prepareKernel(config, kernelShapeOf(config, data)) }),
+  create: async (config, data, options) => new Simulation(config, data, { ...(options as SimulationOptions), kernel: await prepareKernel(config, kernelShapeOf(config, data)) }),
 });

@@ -10,7 +10,9 @@
  * engine and the shard workers build a StepPlan from the same config, so they apply the same
  * numbers bit for bit; a new coefficient is added in this file (and in the kernels that apply it).
  */
+import { InvalidInputError } from '../errors.js';
 import { driveOf, scalingOf } from '../model/scaling.js';
+import { twoLayerModel } from '../model/spec.js';
 import { EpochBatches } from './batches.js';
 import { stepSizeAt, type SimulationConfig, type TrainSpec } from './config.js';
 
@@ -47,40 +49,52 @@ export interface StepPlanData {
 }
 
 /**
- * The coefficients and batch of every update t of a run.
+ * The coefficients and batch of every update t of a run. A model family with several groups of
+ * parameters that take different learning-rate factors (a deep network's tensors, each with
+ * its γ_l) passes one drive per group; the two-layer network has one group, κγs of §1.
  *
  * @example
  * const plan = new StepPlan(config, { nTrain: 256, finiteBatches: false });
  * const { step, shrink } = plan.at(0); // η κγs and 1 − ηλ of update 0
  */
 export class StepPlan {
-  /** κγs of the config's parameterization. */
+  /** κγs of the config's parameterization (group 0's drive). */
   readonly drive: number;
+  /** The drive of every parameter group (one for the two-layer network). */
+  readonly drives: readonly number[];
   /** Samples per update: the SGD batch, else the training set. */
   readonly batchSize: number;
   /** Finite-data SGD: the epochs' visiting order, else null. */
   readonly batches: EpochBatches | null;
   private readonly train: Pick<TrainSpec, 'lr' | 'schedule' | 'steps' | 'weightDecay'>;
-  private readonly coefficients: StepCoefficients;
+  private readonly coefficients: StepCoefficients[];
   private readonly constant: boolean;
 
-  constructor(config: SimulationConfig, data: StepPlanData) {
+  /**
+   * `drives`: one factor of the data term per parameter group (default: the two-layer network's
+   * κγs, `driveOf(scalingOf(config.model))`).
+   */
+  constructor(config: SimulationConfig, data: StepPlanData, drives?: readonly number[]) {
     const { train } = config;
     this.train = train;
-    this.drive = driveOf(scalingOf(config.model));
+    this.drives = drives ?? [driveOf(scalingOf(twoLayerModel(config.model)))];
+    if (this.drives.length === 0) throw new InvalidInputError('drives', 'expected at least one parameter group');
+    this.drive = this.drives[0];
     this.batchSize = train.integrator === 'sgd' ? (train.batchSize ?? data.nTrain) : data.nTrain;
     this.batches = train.integrator === 'sgd' && data.finiteBatches ? new EpochBatches(config.seed, data.nTrain, this.batchSize) : null;
     this.constant = train.schedule === 'constant';
-    this.coefficients = updateCoefficients(train.lr, this.drive, train.weightDecay);
+    this.coefficients = this.drives.map((drive) => updateCoefficients(train.lr, drive, train.weightDecay));
   }
 
   /**
-   * The coefficients of update t (0-based). The returned object is the plan's own, updated in
-   * place: a constant step size is computed once (no number is written per step at all).
+   * The coefficients of update t (0-based) for parameter group `group` (default 0). The returned
+   * object is the plan's own, updated in place: a constant step size is computed once (no number
+   * is written per step at all).
    */
-  at(t: number): StepCoefficients {
-    if (!this.constant) updateCoefficients(stepSizeAt(this.train, t), this.drive, this.train.weightDecay, this.coefficients);
-    return this.coefficients;
+  at(t: number, group = 0): StepCoefficients {
+    const c = this.coefficients[group];
+    if (!this.constant) updateCoefficients(stepSizeAt(this.train, t), this.drives[group], this.train.weightDecay, c);
+    return c;
   }
 
   /**

@@ -5,7 +5,7 @@ import { cloneParams, type NetworkParams } from '../model/params.js';
 import { resolveModelSpec } from '../model/spec.js';
 import { scalingOf } from '../model/scaling.js';
 import { randomDataset, relativeError } from '../testing/fixtures.js';
-import type { Parameterization } from '../types.js';
+import type { TwoLayerParameterization } from '../types.js';
 import { empiricalTangentKernel, relativeFrobeniusDistance } from './tangent-kernel.js';
 
 /** ∇_w f(x̃) by central differences of f = s Σ_j b_j σ(a_j·x̃) (independent of the closed form). */
@@ -36,7 +36,7 @@ function outputGradient(w: NetworkParams, s: number, xt: Float64Array, h = 1e-6)
 }
 
 describe('empiricalTangentKernel', () => {
-  for (const parameterization of ['mean-field', 'ntk', 'lazy'] as Parameterization[]) {
+  for (const parameterization of ['mean-field', 'ntk', 'lazy'] as TwoLayerParameterization[]) {
     it(`${parameterization}: equals γ Σ_j ∇_{w_j}f(x)·∇_{w_j}f(x') with finite-difference gradients (rel 1e-7)`, () => {
       const model = resolveModelSpec({ width: 7, parameterization, alpha: 2 });
       const scaling = scalingOf(model);

@@ -7,13 +7,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { classLossGradient, classLossValue, outputResiduals, residuals } from '../loss.js';
 import { initParams } from '../model/init.js';
 import { allocateParams, cloneParams, type NetworkParams } from '../model/params.js';
-import { resolveModelSpec } from '../model/spec.js';
+import { resolveModelSpec, twoLayerModel } from '../model/spec.js';
 import { scalingOf } from '../model/scaling.js';
 import { CounterRng } from '../random/index.js';
 import { randomClassSplit, randomSplit, relativeError } from '../testing/fixtures.js';
 import type { DataSplit, LossName, Parameterization } from '../types.js';
 import { resolveSimulationConfig, type SimulationConfig } from './config.js';
-import { observableRow } from './observables.js';
+import { observableRow, twoLayerParameterSummary } from './observables.js';
 import { ReferenceKernel } from './reference-kernel.js';
 import { Simulation } from './simulation.js';
 import { wasmKernelsAvailable } from './wasm-module.js';
@@ -24,7 +24,7 @@ import { TfjsKernel } from './tfjs-kernel.js';
 
 /** F(w) of eq. (2) with k outputs, from the definitions: log Σ e^f written naively (the logits here are O(1)). */
 function naiveObjective(config: SimulationConfig, split: DataSplit, w: NetworkParams, w0: NetworkParams, k: number): number {
-  const { model } = config;
+  const model = twoLayerModel(config.model);
   const data = split.train;
   const { s, kappa, rho } = scalingOf(model);
   const net = (p: NetworkParams, i: number, c: number) => {
@@ -161,7 +161,7 @@ describe('k = 1 through the vector API', () => {
   it('observableRow with outputs = 1 equals the scalar row', () => {
     const split = randomSplit(20, 0, 2, 1, 'classification');
     const p = initParams(resolveModelSpec().init, 8, 3, 1);
-    const base = { step: 0, time: 0, loss: 'logistic' as const, scaling: scalingOf({ width: 8, parameterization: 'mean-field', alpha: 1 }), weightDecay: 0.1, classification: true, trainOutputs: split.train.y.map((v) => v * 0.3), trainTargets: split.train.y, testOutputs: new Float64Array(0), testTargets: new Float64Array(0), params: p, initialParams: p, ntkDrift: NaN };
+    const base = { step: 0, time: 0, loss: 'logistic' as const, kappa: 1, classification: true, trainOutputs: split.train.y.map((v) => v * 0.3), trainTargets: split.train.y, testOutputs: new Float64Array(0), testTargets: new Float64Array(0), parameters: twoLayerParameterSummary(p, p, 0.1, 1 / 8), ntkDrift: NaN };
     expect(observableRow({ ...base, outputs: 1 })).toEqual(observableRow(base));
   });
 });
@@ -173,7 +173,7 @@ describe('multi-class observables', () => {
     p.b.set([1, 1, 1]);
     const trainOutputs = new Float64Array([3, 1, 2, /* */ 0, 5, 1, /* */ 2, 2, 1]);
     const trainTargets = new Float64Array([0, 2, 1]);
-    const row = observableRow({ step: 0, time: 0, loss: 'softmax', scaling: scalingOf({ width: 1, parameterization: 'ntk', alpha: 1 }), weightDecay: 0, classification: true, outputs: 3, trainOutputs, trainTargets, testOutputs: new Float64Array(0), testTargets: new Float64Array(0), params: p, initialParams: p, ntkDrift: NaN });
+    const row = observableRow({ step: 0, time: 0, loss: 'softmax', kappa: 1, classification: true, outputs: 3, trainOutputs, trainTargets, testOutputs: new Float64Array(0), testTargets: new Float64Array(0), parameters: twoLayerParameterSummary(p, p, 0, 1), ntkDrift: NaN });
     // argmax: 0 ✓, 1 ≠ 2 ✗, 0 (tie goes to the lowest index) ≠ 1 ✗
     expect(row.error_train).toBeCloseTo(2 / 3, 15);
     // margins: 3−2 = 1, 1−5 = −4, 2−2 = 0; l2 = (1/m)(‖a‖² + ‖b‖²) = 4

@@ -5,11 +5,11 @@
  * reference network applies.
  */
 import { requireOneOf } from '../errors.js';
+import { ACTIVATIONS, type Activation } from '../types.js';
 
-/** An activation φ of a deep network (ARCHITECTURE.md §7). */
-export type Activation = 'relu' | 'erf' | 'tanh' | 'linear';
-/** The values of {@link Activation}. */
-export const ACTIVATIONS: readonly Activation[] = ['relu', 'erf', 'tanh', 'linear'];
+// The names live in types.ts with the rest of the config vocabulary (`model.activation`).
+export { ACTIVATIONS, type Activation };
+
 
 /** 2/√π, erf'(0). */
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);

@@ -28,7 +28,7 @@ export {
   type DeepReluKernelValues,
   type ResolvedDeepReluOptions,
 } from './deep-relu.js';
-export { ACTIVATIONS, activationDerivative, activationFunction, erf, type Activation } from './activations.js';
+export { activationDerivative, activationFunction, erf } from './activations.js';
 export {
   MAX_GAUSS_HERMITE_ORDER,
   bivariateGaussianExpectation,

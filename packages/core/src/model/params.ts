@@ -35,11 +35,13 @@ export function allocateParams(m: number, D: number, k = 1): NetworkParams {
 
 /**
  * A deep copy of `p` (fresh a and b buffers, same m, D, k): a snapshot that later steps do not
- * touch — e.g. w(0) kept beside w(t), or an engine's `params`, which it refreshes in place.
+ * touch — e.g. w(0) kept beside w(t), or a two-layer engine's `params`, which it refreshes in
+ * place (a deep network's: `cloneDeepParams`).
  *
  * @example
- * const before = cloneParams(engine.params);
- * await engine.step(10);
+ * const sim = Simulation.create({ model: { width: 64 } }, makeDataset(resolveDataSpec({ kind: 'teacher' }), 0));
+ * const before = cloneParams(sim.params);
+ * sim.step(10);
  */
 export function cloneParams(p: NetworkParams): NetworkParams {
   const base = { m: p.m, D: p.D, a: p.a.slice(), b: p.b.slice() };

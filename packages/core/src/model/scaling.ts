@@ -1,4 +1,4 @@
-import type { ModelSpec } from './spec.js';
+import type { TwoLayerModelSpec } from './spec.js';
 
 /**
  * The four constants of a parameterization (ARCHITECTURE.md §1, table under eq. 2):
@@ -21,7 +21,7 @@ export interface Scaling {
  * scalingOf({ width: 100, parameterization: 'ntk', alpha: 1 }); // { s: 0.1, kappa: 1, rho: 1, gamma: 1 }
  * driveOf(scalingOf({ width: 100, parameterization: 'mean-field', alpha: 1 })); // κγs = 1 at any width
  */
-export function scalingOf(spec: Pick<ModelSpec, 'width' | 'parameterization' | 'alpha'>): Scaling {
+export function scalingOf(spec: Pick<TwoLayerModelSpec, 'width' | 'parameterization' | 'alpha'>): Scaling {
   const m = spec.width;
   switch (spec.parameterization) {
     case 'mean-field':

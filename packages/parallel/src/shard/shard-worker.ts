@@ -18,7 +18,7 @@
  * writes only its own tiles, samples and neurons. Nothing is allocated per step.
  */
 import { parentPort } from 'node:worker_threads';
-import { StepPlan, classLossGradient, lossDerivative, scalingOf, type LossName } from '@mflab/core';
+import { StepPlan, classLossGradient, lossDerivative, scalingOf, twoLayerModel, type LossName } from '@mflab/core';
 import { gatherRows, instantiateSharedWasmKernels, kernelsOf, type PrecisionKernels } from '@mflab/core/internal';
 import { Barrier } from './barrier.js';
 import { NativeShard } from './native-shard.js';
@@ -69,7 +69,7 @@ class ShardWorker implements ShardWorkerApi {
     const { config } = setup;
     this.plan = new StepPlan(config, { nTrain: setup.nTrain, finiteBatches: layout.batch !== null });
     this.loss = config.loss;
-    this.s = scalingOf(config.model).s;
+    this.s = scalingOf(twoLayerModel(config.model)).s;
     this.centered = config.model.centered;
     this.kernels = kernelsOf(instantiateSharedWasmKernels(setup.memory), layout.precision);
     this.scratch = layout.scratch[w];

@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Remote } from 'comlink';
-import { InvalidInputError, TWO_LAYER, cloneParams, kernelShapeOf, loadNativeRuntime, resolveKernel, resolveRunLength, usesFiniteBatches, type AugmentedInputs, type BackendInfo, type DataSplit, type Engine, type EngineStart, type NetworkParams, type ObservableRow, type SimulationConfig } from '@mflab/core';
-import { EngineBase, createSharedWasmMemory, writeSampleMinor, type SharedWasmMemory } from '@mflab/core/internal';
+import { InvalidInputError, TWO_LAYER, cloneParams, twoLayerModel, kernelShapeOf, loadNativeRuntime, resolveKernel, resolveRunLength, usesFiniteBatches, type AugmentedInputs, type BackendInfo, type DataSplit, type Engine, type EngineStart, type NetworkParams, type ObservableRow, type SimulationConfig } from '@mflab/core';
+import { TwoLayerEngineBase, createSharedWasmMemory, writeSampleMinor, type SharedWasmMemory } from '@mflab/core/internal';
 import { workerExecArgv } from '../worker-argv.js';
 import { abortBarrier } from './barrier.js';
 import { wrapWorker } from './comlink-node.js';
@@ -14,7 +14,7 @@ import { CONTROL, type InputSetLayout, type ShardLayout, type ShardWorkerApi } f
  * EngineStart (w(0), and w(t) with `startStep` to resume). Every field is optional; only
  * `blockSize` and `sampleBlockSize` change the numbers, never `workers`.
  */
-export interface ShardedSimulationOptions extends EngineStart {
+export interface ShardedSimulationOptions extends EngineStart<NetworkParams> {
   /** Worker threads (default: os.availableParallelism()). The result does not depend on it. */
   workers?: number;
   /**
@@ -77,7 +77,7 @@ export function shardWorkersOf(sim: ShardedSimulation): readonly Worker[] {
  *   await sim.dispose();
  * }
  */
-export class ShardedSimulation extends EngineBase implements Engine {
+export class ShardedSimulation extends TwoLayerEngineBase implements Engine<NetworkParams> {
   readonly workers: number;
   private readonly layout: ShardLayout;
   private readonly memory: SharedWasmMemory;
@@ -259,6 +259,8 @@ export class ShardedSimulation extends EngineBase implements Engine {
 }
 
 function checkOptions(config: SimulationConfig, data: DataSplit, options: ShardedSimulationOptions): number {
+  // The two-layer network only (no sharded engine of deep networks exists yet): one line naming model.depth.
+  twoLayerModel(config.model);
   const workers = options.workers ?? availableParallelism();
   if (!Number.isSafeInteger(workers) || workers < 1 || workers > 256) {
     throw new InvalidInputError('workers', `expected an integer from 1 to 256, got ${String(options.workers)}`);

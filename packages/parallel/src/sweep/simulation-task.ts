@@ -13,6 +13,7 @@ import {
   resolveDataSpec,
   resolveSimulationConfig,
   runSimulationAsync,
+  widthOf,
   type BackendInfo,
   type DataSpec,
   type ObservableRow,
@@ -70,7 +71,7 @@ export function simulationTaskCost(input: SimulationTaskInput): number {
   const { config, data } = checkInput(input);
   const resolved = resolveSimulationConfig(config);
   const n = resolved.train.integrator === 'sgd' && resolved.train.batchSize !== null ? resolved.train.batchSize : resolveDataSpec(data).n;
-  return n * resolved.model.width * resolved.train.steps;
+  return n * widthOf(resolved.model) * resolved.train.steps;
 }
 
 export default async function runSimulationTask(input: unknown, context: TaskContext): Promise<SimulationTaskResult> {

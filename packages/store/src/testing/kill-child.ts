@@ -23,7 +23,7 @@ const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 if (fs.existsSync(path.join(dir, 'run.json')) && readRunInfo(dir).status === 'done') process.exit(0);
 
-const ckpt = readCheckpoint(dir);
+const ckpt = readCheckpoint(dir, 'two-layer');
 let step: number;
 let a: Float64Array;
 let b: Float64Array;

@@ -17,7 +17,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { augmentInputs, initParams } from '@mflab/core';
+import { augmentInputs, initParams, twoLayerModel } from '@mflab/core';
 import { OBSERVABLES, openRun, rebuildIndex, runDirName, TrajectoryWriter, writeRunInfo } from '@mflab/store';
 import { expandGrid, type GridCell, type GridValue } from '../../config/grid.js';
 import { simulationConfigOf } from '../../config/validate.js';
@@ -195,14 +195,15 @@ async function runOutputLayer(context: PresetContext, cell: GridCell, data: Chec
   const started = performance.now();
   const core = simulationConfigOf(cell.config);
   const D = run.d;
-  const params = initParams(core.model.init, run.m, D, core.seed);
+  const model = twoLayerModel(core.model);
+  const params = initParams(model.init, run.m, D, core.seed);
   // The paper's code starts the output layer at b = 0 (f ≡ 0); a stays at its random init.
   params.b.fill(0);
   const train = firstPoints(data.train, run.n);
   const trainer = new OutputLayerTrainer({
     params,
-    parameterization: core.model.parameterization,
-    alpha: core.model.alpha,
+    parameterization: model.parameterization,
+    alpha: model.alpha,
     loss: core.loss,
     lr: { fractionOfStabilityLimit: OUTPUT_STEP_FRACTION },
     weightDecay: core.train.weightDecay,

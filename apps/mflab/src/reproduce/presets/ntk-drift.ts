@@ -11,7 +11,7 @@
  * patterns contribute and what activation flips contribute (ntk-drift/gated-kernel.ts), to test
  * the explanation of the exponent that this study measures.
  */
-import { augmentInputs, empiricalTangentKernel, makeDataset, scalingOf, type DataSpec, type Parameterization } from '@mflab/core';
+import { augmentInputs, empiricalTangentKernel, makeDataset, scalingOf, type DataSpec, type TwoLayerParameterization } from '@mflab/core';
 import { openRun, readCheckpoint } from '@mflab/store';
 import { readRunMetrics } from '../../report/load.js';
 import type { Claim, FigureRequest, Preset, PresetContext, PresetResult } from '../types.js';
@@ -103,13 +103,13 @@ export const preset: Preset = {
     const runs: RunDrift[] = [];
     for (const run of study.done) {
       if (context.signal.aborted) break;
-      const checkpoint = readCheckpoint(run.dir);
+      const checkpoint = readCheckpoint(run.dir, 'two-layer');
       const metrics = readRunMetrics({ dir: run.dir });
       if (!checkpoint || !metrics) {
         notes.push(`${run.dir}: no checkpoint or metrics, left out`);
         continue;
       }
-      const parameterization = run.keys['model.parameterization'] as Parameterization;
+      const parameterization = run.keys['model.parameterization'] as TwoLayerParameterization;
       const symmetric = run.keys['model.init.symmetric'] === true;
       const family = FAMILIES.find((f) => f.parameterization === parameterization && f.symmetric === symmetric)?.label;
       if (!family) continue;

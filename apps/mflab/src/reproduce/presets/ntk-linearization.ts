@@ -336,7 +336,7 @@ function analyseRun(
   run: StudyRun,
   inputs: AnalysisInputs,
 ): { result: RunAnalysis; params: { initial: NetworkParams; final: NetworkParams }; linearRisk: { step: number; risk: number }[] } | null {
-  const checkpoint = readCheckpoint(run.dir);
+  const checkpoint = readCheckpoint(run.dir, 'two-layer');
   const outputs = readOutputs({ dir: run.dir });
   if (!checkpoint || !outputs) return null;
   const width = Number(run.keys['model.width']);

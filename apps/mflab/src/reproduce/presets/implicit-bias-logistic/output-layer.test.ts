@@ -12,7 +12,7 @@ import {
   updateCoefficients,
   type LossName,
   type NetworkParams,
-  type Parameterization,
+  type TwoLayerParameterization,
 } from '@mflab/core';
 import { OutputLayerTrainer } from './output-layer.js';
 
@@ -28,12 +28,12 @@ function startParams(): NetworkParams {
   return initParams(resolveModelSpec({ width: m }).init, m, D, 7);
 }
 
-function trainer(parameterization: Parameterization, loss: LossName, weightDecay: number, params = startParams()): OutputLayerTrainer {
+function trainer(parameterization: TwoLayerParameterization, loss: LossName, weightDecay: number, params = startParams()): OutputLayerTrainer {
   return new OutputLayerTrainer({ params, parameterization, loss, lr: 0.3, weightDecay, train, trainY: data.train.y, test, testY: data.test.y });
 }
 
 /** F restricted to b (eq. 2): κ R(f_b) + (λ/2) ρ Σ_j (‖a_j‖² + b_j²), with f evaluated by core's reference kernel. */
-function objective(params: NetworkParams, parameterization: Parameterization, loss: LossName, weightDecay: number): number {
+function objective(params: NetworkParams, parameterization: TwoLayerParameterization, loss: LossName, weightDecay: number): number {
   const scaling = scalingOf({ width: m, parameterization, alpha: 1 });
   const f = new Float64Array(train.n);
   new ReferenceKernel().partialOutputs(params, train, 0, m, f);

@@ -11,12 +11,12 @@
  * max-margin classifier of the random-feature kernel (an F2 / kernel SVM), the paper's contrast
  * to training both layers.
  */
-import { driveOf, observableRow, residuals, scalingOf, updateCoefficients, type AugmentedInputs, type LossName, type NetworkParams, type ObservableRow, type Parameterization, type Scaling } from '@mflab/core';
+import { driveOf, observableRow, residuals, twoLayerParameterSummary, scalingOf, updateCoefficients, type AugmentedInputs, type LossName, type NetworkParams, type ObservableRow, type TwoLayerParameterization, type Scaling } from '@mflab/core';
 
 export interface OutputLayerOptions {
   /** The hidden weights a_j (and the initial b_j) — typically the both-layer run's w(0). */
   params: NetworkParams;
-  parameterization: Parameterization;
+  parameterization: TwoLayerParameterization;
   alpha?: number;
   loss: LossName;
   /**
@@ -227,15 +227,13 @@ export class OutputLayerTrainer {
       step: this.stepCount,
       time: this.stepCount * lr,
       loss,
-      scaling: this.scaling,
-      weightDecay,
+      kappa: this.scaling.kappa,
       classification: true,
       trainOutputs: this.trainOutputs(),
       trainTargets: trainY,
       testOutputs: this.testOutputs(),
       testTargets: testY,
-      params: this.params,
-      initialParams: this.initialParams,
+      parameters: twoLayerParameterSummary(this.params, this.initialParams, weightDecay, this.scaling.rho),
       ntkDrift: Number.NaN,
     });
   }

@@ -8,7 +8,7 @@
  * exactly; each preset derives its mapping in its own module comment.
  */
 import { join } from 'node:path';
-import { augmentInputs, loadDataset, resolveModelSpec, scalingOf, type DataSplit } from '@mflab/core';
+import { augmentInputs, loadDataset, scalingOf, twoLayerModel, type DataSplit } from '@mflab/core';
 import { openRun, readCheckpoint, readRunInfo } from '@mflab/store';
 import type { GridCell, GridValue } from '../../../config/grid.js';
 import type { AppConfig } from '../../../config/schema.js';
@@ -105,10 +105,10 @@ export interface LazyComparison {
  */
 export async function compareWithLazy(dir: string): Promise<LazyComparison> {
   const config = runConfig(dir);
-  const checkpoint = readCheckpoint(dir);
+  const checkpoint = readCheckpoint(dir, 'two-layer');
   if (!checkpoint) throw new Error(`${dir}: no checkpoint.arrow to read the initialization from`);
   const data: DataSplit = await loadDataset(dataSpecOf(config), config.data.seed);
-  const model = resolveModelSpec(config.model);
+  const model = twoLayerModel(config.model);
   const scaling = scalingOf(model);
   const train = augmentInputs(data.train, model.bias);
   const test = augmentInputs(data.test, model.bias);

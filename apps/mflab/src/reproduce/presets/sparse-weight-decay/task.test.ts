@@ -61,7 +61,7 @@ describe('runSparseGroup', () => {
         for (let i = 0; i < 16; i++) y[i] = altTeacherOutput(teacher, x, i * 4);
         net.sgdStep(x, y, 16, 0.01);
       }
-      const checkpoint = readCheckpoint(spec.dir);
+      const checkpoint = readCheckpoint(spec.dir, 'two-layer');
       expect(checkpoint?.step).toBe(30);
       expect(Array.from(checkpoint?.params.a ?? [])).toEqual(Array.from(net.w));
 
