@@ -18,6 +18,12 @@ function measure(args: string[], env: NodeJS.ProcessEnv = {}): { bytesPerStep: n
 // runs meanwhile — in the quietest of 5 windows, so that a busy machine (a late optimizing
 // compile, a slow warm-up) cannot fail it while a real per-step allocation, present in every
 // window, still does (checked below by injecting one).
+/**
+ * A hang guard, not a speed requirement: each probe runs 5 windows of 10 000 steps in a child
+ * process; the reference kernel's took over 60 s once on a 2-core machine at load 8.
+ */
+const PROBE_LIMIT_MS = 300_000;
+
 describe('the step allocates nothing on the JS heap', () => {
   for (const [backend, precision, integrator] of [
     ['wasm', 'f32', 'gd'],
@@ -31,11 +37,11 @@ describe('the step allocates nothing on the JS heap', () => {
       const { bytesPerStep, gcs } = measure([backend, precision, integrator]);
       expect(gcs).toBe(0);
       expect(bytesPerStep).toBeLessThan(8);
-    });
+    }, PROBE_LIMIT_MS);
   }
 
   it('the probe sees one injected 16-byte object per step (wasm f64 gd)', () => {
     const { bytesPerStep } = measure(['wasm', 'f64', 'gd'], { MFLAB_PROBE_INJECT: '1' });
     expect(bytesPerStep).toBeGreaterThanOrEqual(8);
-  });
+  }, PROBE_LIMIT_MS);
 });

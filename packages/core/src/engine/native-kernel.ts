@@ -273,7 +273,8 @@ export class NativeKernel implements StepKernel {
     const keep = p.m * x.n * this.bytesPerValue <= this.keepBytes;
     for (let block = this.firstBlock(j0); block * this.blockSize < j1; block++) {
       const bs = Math.min(this.blockSize, p.m - block * this.blockSize);
-      x.chunks.forEach((c, chunk) => {
+      for (let chunk = 0; chunk < x.chunks.length; chunk++) {
+        const c = x.chunks[chunk];
         const feeds = { A: p.blockA[block], X: c.X, B: p.blockB[block] };
         if (keep) {
           const kept = this.keptBlock(block, chunk, bs, c.n);
@@ -288,7 +289,7 @@ export class NativeKernel implements StepKernel {
         // Float64 accumulation across blocks, in block order (the sharded reduce does the same).
         const P = c.P.data;
         for (let q = 0; q < k; q++) for (let i = 0; i < c.n; i++) out[(c.i0 + i) * k + q] += P[q * c.n + i];
-      });
+      }
     }
   }
 
@@ -313,14 +314,17 @@ export class NativeKernel implements StepKernel {
       const grads = this.gradientTensors(bs, D, k);
       const gA = this.gradA;
       const gB = this.gradB;
-      x.chunks.forEach((c, chunk) => {
+      const chunks = x.chunks;
+      for (let chunk = 0; chunk < chunks.length; chunk++) {
+        const c = chunks[chunk];
         const kept = this.kept[block]?.[chunk];
         if (kept && kept.params === p && kept.paramsVersion === p.version && kept.inputs === x && kept.inputsVersion === x.version && kept.H.dims[0] === bs) {
           this.graphs.gradientFromH.run({ H: kept.H, X: c.X, B: p.blockB[block], R: c.R }, grads);
         } else {
           this.graphs.gradient.run({ A: p.blockA[block], X: c.X, B: p.blockB[block], R: c.R }, grads);
         }
-        // Chunks add up in chunk order, in float64 (one chunk: the GEMM's own values).
+        if (chunks.length === 1) break;
+        // Several chunks add up in chunk order, in float64.
         if (chunk === 0) {
           for (let v = 0; v < bs * D; v++) sumA[v] = gA[v];
           for (let v = 0; v < bs * k; v++) sumB[v] = gB[v];
@@ -328,9 +332,12 @@ export class NativeKernel implements StepKernel {
           for (let v = 0; v < bs * D; v++) sumA[v] += gA[v];
           for (let v = 0; v < bs * k; v++) sumB[v] += gB[v];
         }
-      });
-      for (let v = 0, off = start * D; v < bs * D; v++) a[off + v] = shrink * a[off + v] - step * sumA[v];
-      for (let v = 0, off = start * k; v < bs * k; v++) b[off + v] = shrink * b[off + v] - step * sumB[v];
+      }
+      // One chunk: the GEMM's own values (the same numbers the float64 sum would hold).
+      const totalA = chunks.length === 1 ? gA : sumA;
+      const totalB = chunks.length === 1 ? gB : sumB;
+      applyUpdate(a, start * D, totalA, bs * D, shrink, step);
+      applyUpdate(b, start * k, totalB, bs * k, shrink, step);
     }
     p.version++;
   }
@@ -369,6 +376,11 @@ export class NativeKernel implements StepKernel {
     }
     return t;
   }
+}
+
+/** w[off + v] ← shrink·w[off + v] − step·g[v] for v < count (one monomorphic loop per array type pair). */
+function applyUpdate(w: Values, off: number, g: Values | Float64Array, count: number, shrink: number, step: number): void {
+  for (let v = 0; v < count; v++) w[off + v] = shrink * w[off + v] - step * g[v];
 }
 
 /**
