@@ -256,21 +256,15 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
     this.current = cloneDeepParams(options.params ?? this.initialParams);
     this.grad = allocateDeepParams(spec);
     const k = this.outputs;
-    const { model, train } = this.config;
+    const { model } = this.config;
     this.f0Train = model.centered ? this.forward(this.initialParams, this.trainInputs) : null;
     this.f0Test = model.centered && this.testInputs.n > 0 ? this.forward(this.initialParams, this.testInputs) : null;
-    this.batchRawX = null;
-    if (train.integrator === 'sgd') {
-      const size = this.plan.batchSize;
-      const d = data.train.d;
-      if (this.plan.batches) {
-        this.batch = { n: size, D: this.D, x: new Float64Array(size * this.D) };
-      } else {
-        this.batchRawX = new Float64Array(size * d);
-        this.batch = { n: size, D: this.D, x: model.bias ? new Float64Array(size * this.D) : this.batchRawX };
-      }
-      this.batchY = new Float64Array(size);
-      this.batchF0 = model.centered ? new Float64Array(size * k) : null;
+    const sgd = this.sgdBatchBuffers();
+    this.batchRawX = sgd?.rawX ?? null;
+    if (sgd) {
+      this.batch = sgd.batch;
+      this.batchY = sgd.y;
+      this.batchF0 = sgd.f0;
     } else {
       this.batch = null;
       this.batchY = data.train.y;

@@ -161,6 +161,15 @@ export interface FamilyStart<Params extends ModelParams> {
  * adds its parameters, forward pass, tangent kernel and parameter statistics; an engine owns
  * the step and the outputs.
  */
+/** An SGD step's batch buffers (see EngineBase.sgdBatchBuffers). */
+export interface SgdBatchBuffers {
+  readonly batch: AugmentedInputs;
+  /** Population SGD: the raw (unaugmented) points drawn; null for finite-data SGD. */
+  readonly rawX: Float64Array | null;
+  readonly y: Float64Array;
+  readonly f0: Float64Array | null;
+}
+
 export abstract class EngineBase<Params extends ModelParams> {
   /** The model family (registry key). */
   abstract readonly family: string;
@@ -284,6 +293,27 @@ export abstract class EngineBase<Params extends ModelParams> {
       parameters: this.parameterSummary(this.params, this.initialParams),
       ntkDrift: drift,
     });
+  }
+
+  /**
+   * The buffers of an SGD step's batch, written once for every family: finite-data SGD gathers
+   * x̃ rows into `batch`; population SGD draws raw points into `rawX` (the same array as
+   * `batch.x` without bias); `y` the labels and `f0` f_{w(0)} on the batch when centered. Null
+   * for full-batch GD (the step then runs on the training set).
+   */
+  protected sgdBatchBuffers(): SgdBatchBuffers | null {
+    if (this.config.train.integrator !== 'sgd') return null;
+    const size = this.plan.batchSize;
+    const { model } = this.config;
+    let rawX: Float64Array | null = null;
+    let batch: AugmentedInputs;
+    if (this.plan.batches) {
+      batch = { n: size, D: this.D, x: new Float64Array(size * this.D) };
+    } else {
+      rawX = new Float64Array(size * this.data.train.d);
+      batch = { n: size, D: this.D, x: model.bias ? new Float64Array(size * this.D) : rawX };
+    }
+    return { batch, rawX, y: new Float64Array(size), f0: model.centered ? new Float64Array(size * this.outputs) : null };
   }
 
   /**

@@ -146,7 +146,6 @@ export class Simulation extends TwoLayerEngineBase implements Engine<NetworkPara
     super(config, data, options);
     const { model, train } = this.config;
     const k = this.outputs;
-    const d = data.train.d;
     this.kernel = options.kernel ?? selectKernel(this.config, kernelShapeOf(this.config, data));
     this.initialHandle = this.kernel.uploadParams(this.initialParams);
     // Round w(0) to the kernel's precision so that `move` and centering see what the run uses.
@@ -160,17 +159,12 @@ export class Simulation extends TwoLayerEngineBase implements Engine<NetworkPara
     this.f0Train = model.centered ? this.rawOutputs(this.initialHandle, this.trainHandle, new Float64Array(this.trainInputs.n * k)) : null;
     this.f0Test = model.centered && this.testInputs.n > 0 ? this.rawOutputs(this.initialHandle, this.testHandle, new Float64Array(this.testInputs.n * k)) : null;
 
-    this.batchRawX = null;
-    if (train.integrator === 'sgd') {
-      const size = this.plan.batchSize;
-      if (this.plan.batches) {
-        this.batch = { n: size, D: this.D, x: new Float64Array(size * this.D) };
-      } else {
-        this.batchRawX = new Float64Array(size * d);
-        this.batch = { n: size, D: this.D, x: model.bias ? new Float64Array(size * this.D) : this.batchRawX };
-      }
-      this.batchY = new Float64Array(size);
-      this.batchF0 = model.centered ? new Float64Array(size * k) : null;
+    const sgd = this.sgdBatchBuffers();
+    this.batchRawX = sgd?.rawX ?? null;
+    if (sgd) {
+      this.batch = sgd.batch;
+      this.batchY = sgd.y;
+      this.batchF0 = sgd.f0;
       this.batchHandle = this.kernel.uploadInputs(this.batch);
     } else {
       this.batch = this.trainInputs;
