@@ -17,8 +17,8 @@ flushed (exit 130, 143, 129); --resume continues.
 Options:
   -o, --out DIR         run directory (default: mflab-out/<name>, name = config "name" or file stem)
   -w, --workers N       threads for this run (default: all cores; runs with n·m ≥ 262144 and
-                        full-batch GD on wasm are sharded over them, results are bitwise the same)
-      --backend B       override train.backend: auto | wasm | tfjs | reference
+                        full-batch GD on wasm/native are sharded; results are bitwise the same)
+      --backend B       override train.backend: auto | wasm | native | tfjs | reference
       --precision P     override train.precision: f32 | f64
       --resume          continue from the run directory's checkpoint (bitwise the same trajectory);
                         refused when the directory holds a run of another config (the keys are named)

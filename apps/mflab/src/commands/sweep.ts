@@ -29,7 +29,7 @@ Small runs go side by side on a thread pool; a large run gets every thread (shar
 Options:
   -o, --out DIR         study directory (default: mflab-out/<name>)
   -w, --workers N       pool threads (default: all cores; with --emit: 1, or 4 when a run has n·m ≥ 2^18)
-      --backend B       override train.backend for every run: auto | wasm | tfjs | reference
+      --backend B       override train.backend of every run: auto|wasm|native|tfjs|reference
       --precision P     override train.precision: f32 | f64
       --resume          skip finished runs, continue interrupted ones from their checkpoints;
                         refused when DIR holds a study of another config (the keys are named);
