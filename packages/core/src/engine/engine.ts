@@ -154,13 +154,6 @@ export interface FamilyStart<Params extends ModelParams> {
   clone(params: Params): Params;
 }
 
-/**
- * What every engine of every model family shares, written once: the run's checks (data, outputs,
- * batch size, given parameters), w(0), the step pipeline (`plan`), the SGD batch gathering, the
- * centering of outputs, the NTK probe and drift, the observable row and prediction. A family
- * adds its parameters, forward pass, tangent kernel and parameter statistics; an engine owns
- * the step and the outputs.
- */
 /** An SGD step's batch buffers (see EngineBase.sgdBatchBuffers). */
 export interface SgdBatchBuffers {
   readonly batch: AugmentedInputs;
@@ -170,6 +163,13 @@ export interface SgdBatchBuffers {
   readonly f0: Float64Array | null;
 }
 
+/**
+ * What every engine of every model family shares, written once: the run's checks (data, outputs,
+ * batch size, given parameters), w(0), the step pipeline (`plan`), the SGD batch gathering, the
+ * centering of outputs, the NTK probe and drift, the observable row and prediction. A family
+ * adds its parameters, forward pass, tangent kernel and parameter statistics; an engine owns
+ * the step and the outputs.
+ */
 export abstract class EngineBase<Params extends ModelParams> {
   /** The model family (registry key). */
   abstract readonly family: string;
