@@ -180,3 +180,75 @@ export function affineLayer(
   out[3] = total > 0 ? (2 * u) / total : 0;
   out[4] = total > 0 ? (2 * v) / total : 2;
 }
+
+/** What a pair's recursion leaves: Σ^L and Θ^L of the pair. */
+export interface PairKernelValues {
+  nngp: number;
+  ntk: number;
+}
+
+/** Scratch of {@link pairAngleInto}: the normalized distances and the input angle (u, v). */
+export interface PairAngleScratch {
+  readonly distances: Float64Array;
+  readonly angle: Float64Array;
+}
+
+/**
+ * The input angle (u, v) = (1 − cos φ, 1 + cos φ) of two unit rows into scratch.angle (u = 0
+ * when either norm is 0).
+ *
+ * @example
+ * const scratch = { distances: new Float64Array(2), angle: new Float64Array(2) };
+ * pairAngleInto(new Float64Array([1, 0]), 0, new Float64Array([0, 1]), 0, 2, 1, 1, scratch); // angle ≈ [1, 1]
+ */
+export function pairAngleInto(a: Float64Array, aOff: number, b: Float64Array, bOff: number, D: number, sqA: number, sqB: number, scratch: PairAngleScratch): void {
+  if (sqA > 0 && sqB > 0) {
+    normalizedDistances(a, aOff, b, bOff, D, scratch.distances);
+    anglePairFromDistances(scratch.distances[0], scratch.distances[1], scratch.angle);
+  } else {
+    scratch.angle[0] = 0;
+    scratch.angle[1] = 2;
+  }
+}
+
+/**
+ * The NNGP and NTK Gram matrices (n1 × n2, row-major) of a layer recursion over every pair of
+ * rows: for each pair, `recurse(A, B, u, v)` gets the scaled input products and the input angle
+ * and leaves Σ^L, Θ^L in `result`. With `same`, the upper triangle is computed and mirrored.
+ * The one pair loop of the deep ReLU and the deep (any activation) kernels.
+ *
+ * @example
+ * const values = { nngp: 0, ntk: 0 };
+ * const rows = normalizeRowSets(new Float64Array([1, 0]), 1, null, 1, true, 2, false);
+ * pairGram(rows, 1, 1, true, 2, 1, { distances: new Float64Array(2), angle: new Float64Array(2) }, values, new Float64Array(1), new Float64Array(1), (A) => {
+ *   values.nngp = A;
+ *   values.ntk = A;
+ * });
+ */
+export function pairGram(
+  rows: { unit1: Float64Array; sq1: Float64Array; unit2: Float64Array; sq2: Float64Array },
+  n1: number,
+  n2: number,
+  same: boolean,
+  D: number,
+  scale: number,
+  scratch: PairAngleScratch,
+  result: PairKernelValues,
+  nngp: Float64Array,
+  ntk: Float64Array,
+  recurse: (A: number, B: number, u: number, v: number) => void,
+): void {
+  const { unit1, sq1, unit2, sq2 } = rows;
+  for (let i = 0; i < n1; i++) {
+    for (let j = same ? i : 0; j < n2; j++) {
+      pairAngleInto(unit1, i * D, unit2, j * D, D, sq1[i], sq2[j], scratch);
+      recurse(sq1[i] * scale, sq2[j] * scale, scratch.angle[0], scratch.angle[1]);
+      nngp[i * n2 + j] = result.nngp;
+      ntk[i * n2 + j] = result.ntk;
+      if (same) {
+        nngp[j * n2 + i] = result.nngp;
+        ntk[j * n2 + i] = result.ntk;
+      }
+    }
+  }
+}

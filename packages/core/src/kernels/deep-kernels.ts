@@ -68,7 +68,7 @@
 import { InvalidInputError, requireFinite, requireInteger, requireOneOf } from '../errors.js';
 import { ACTIVATIONS, type Activation } from './activations.js';
 import { layerExpectations, resolveQuadratureOrder, type QuadratureOrder } from './activation-kernels.js';
-import { affineLayer, anglePairFromDistances, normalizeRowSets, normalizeRows, normalizedDistances, reluArcCosine } from './angles.js';
+import { affineLayer, normalizeRowSets, normalizeRows, pairAngleInto, pairGram, reluArcCosine } from './angles.js';
 import { DEEP_RELU_INPUT_PRODUCTS, type DeepReluInputProduct } from './deep-relu.js';
 import { checkDimension, outputBuffer, pairLength, rowCount } from './shapes.js';
 
@@ -276,16 +276,6 @@ function recurse(A: number, B: number, u: number, v: number, o: ResolvedDeepKern
   recurseFromInput(o, scratch, trace);
 }
 
-/** The input angle (u, v) of two unit rows into scratch.angle (0 when either norm is 0). */
-function pairAngle(a: Float64Array, aOff: number, b: Float64Array, bOff: number, D: number, sqA: number, sqB: number, scratch: Scratch): void {
-  if (sqA > 0 && sqB > 0) {
-    normalizedDistances(a, aOff, b, bOff, D, scratch.distances);
-    anglePairFromDistances(scratch.distances[0], scratch.distances[1], scratch.angle);
-  } else {
-    scratch.angle[0] = 0;
-    scratch.angle[1] = 2;
-  }
-}
 
 /** ⟨x,x⟩, ⟨x',x'⟩ and the input angle of one pair given as plain vectors, then the recursion. */
 function recursePair(x: Float64Array, xp: Float64Array, o: ResolvedDeepKernelOptions, scratch: Scratch, trace?: Trace): void {
@@ -297,7 +287,7 @@ function recursePair(x: Float64Array, xp: Float64Array, o: ResolvedDeepKernelOpt
   normalizeRows(x, 1, d, bias, unit, sq);
   normalizeRows(xp, 1, d, bias, unit.subarray(D), sq.subarray(1));
   const scale = o.inputProduct === 'mean' ? 1 / d : 1;
-  pairAngle(unit, 0, unit, D, D, sq[0], sq[1], scratch);
+  pairAngleInto(unit, 0, unit, D, D, sq[0], sq[1], scratch);
   recurse(sq[0] * scale, sq[1] * scale, scratch.angle[0], scratch.angle[1], o, scratch, trace);
 }
 
@@ -417,19 +407,7 @@ export function deepKernelGram(
   const bias = o.inputProduct === 'augmented';
   const D = bias ? d + 1 : d;
   const scale = o.inputProduct === 'mean' ? 1 / d : 1;
-  const { unit1, sq1, unit2, sq2 } = normalizeRowSets(x1, n1, x2, n2, same, d, bias);
   const scratch = new Scratch();
-  for (let i = 0; i < n1; i++) {
-    for (let j = same ? i : 0; j < n2; j++) {
-      pairAngle(unit1, i * D, unit2, j * D, D, sq1[i], sq2[j], scratch);
-      recurse(sq1[i] * scale, sq2[j] * scale, scratch.angle[0], scratch.angle[1], o, scratch);
-      nngp[i * n2 + j] = scratch.nngp;
-      ntk[i * n2 + j] = scratch.ntk;
-      if (same) {
-        nngp[j * n2 + i] = scratch.nngp;
-        ntk[j * n2 + i] = scratch.ntk;
-      }
-    }
-  }
+  pairGram(normalizeRowSets(x1, n1, x2, n2, same, d, bias), n1, n2, same, D, scale, scratch, scratch, nngp, ntk, (A, B, u, v) => recurse(A, B, u, v, o, scratch));
   return { nngp, ntk };
 }
