@@ -41,4 +41,5 @@ export { jacobiSvd, orthonormalColumns, semiOrthogonal, singularValues, transpos
 export { backward, deepForward, deepGdStep, deepGradient, deepRisk, forwardWith, type DeepForward, type DeepGradient, type DeepStepOptions } from './network.js';
 export { deepParamsFromTwoLayer, deepSpecOfTwoLayer, twoLayerParamsFromDeep } from './two-layer.js';
 export { inputJacobian, jacobianSpectrum, type DeepJacobian, type JacobianSpectrum } from './jacobian.js';
+export { deepGradientGrams, layerTangentKernels, sumLayerKernels, type DeepGradientGrams } from './layer-kernel.js';
 export { DeepSimulation, deepInitOfModel, deepParameterSummary, deepSpecOfModel, deepTangentKernel } from './engine.js';
