@@ -42,7 +42,7 @@ describe('validateConfig', () => {
     ['sigmaA on a deep net', { model: { depth: 2, init: { sigmaA: 2 } } }, 'model.init.sigmaA', /a two-layer init key; for deep networks set model\.init\.weightVariance/],
     ['a negative weight variance', { model: { depth: 2, init: { weightVariance: [1, -1, 1] } } }, 'model.init.weightVariance[1]', /expected a number ≥ 0, got -1/],
     ['variances per layer, counted', { model: { depth: 2, init: { biasVariance: [1, 1, 1] } } }, 'model.init.biasVariance', /expected one value per layer, L = 2, got 3/],
-    ['edge of chaos for tanh', { model: { depth: 2, activation: 'tanh', init: { edgeOfChaos: true } } }, 'model.init.edgeOfChaos', /built in for relu and linear only \(the tanh curve needs the variance-map solver, not written yet\)/],
+    ['edge of chaos for relu with a bias variance', { model: { depth: 2, init: { edgeOfChaos: true, biasVariance: 0.1 } } }, 'model.init.biasVariance', /the edge of chaos of relu has σ_b² = 0/],
     ['edge of chaos with a weight variance', { model: { depth: 2, init: { edgeOfChaos: true, weightVariance: 2 } } }, 'model.init.weightVariance', /edgeOfChaos picks σ_w²; leave weightVariance out/],
     ['a deep net in f32', { model: { depth: 2 }, train: { precision: 'f32' } }, 'train.precision', /deep networks run in float64 only for now \(the reference model; an f32 fast path is not written yet\); use f64/],
     ['particles of a deep net', { model: { depth: 3 }, log: { particles: { every: 100 } } }, 'log.particles.every', /particle snapshots are a two-layer feature and this config describes a deep network \(model\.depth = 3\); set log\.particles\.every: 0/],

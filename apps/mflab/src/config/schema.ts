@@ -84,7 +84,7 @@ export const initSchema = z.strictObject({
   weightVariance: perLayer().optional(),
   /** Deep: σ_b,l² of the biases, l = 1..L (default 1). */
   biasVariance: perLayer().optional(),
-  /** Deep: (σ_w², σ_b²) on the edge of chaos (relu, linear). */
+  /** Deep: (σ_w², σ_b²) on the edge of chaos (relu, linear; tanh and erf for σ_b² = biasVariance). */
   edgeOfChaos: z.boolean().optional(),
 });
 

@@ -9,6 +9,8 @@
  * plan (one parameter group per tensor, drive γ_l).
  */
 import { InvalidInputError } from '../errors.js';
+import type { Activation } from '../kernels/activations.js';
+import { edgeOfChaos } from '../kernels/edge-of-chaos.js';
 import { outputResiduals } from '../loss.js';
 import type { AugmentedInputs } from '../model/inputs.js';
 import { isDeepModel, type DeepModelSpec, type ModelSpec } from '../model/spec.js';
@@ -54,7 +56,9 @@ export function deepSpecOfModel(model: ModelSpec, d: number, k: number): DeepSpe
 
 /**
  * The init a resolved deep model draws for `spec`: `model.init`'s variances (or the edge of
- * chaos), each multiplied by τ² (`model.init.scale`, τ multiplying every draw).
+ * chaos: relu and linear built in, tanh and erf by the solver of kernels/edge-of-chaos.ts for
+ * `model.init.biasVariance`, default 0), each multiplied by τ² (`model.init.scale`, τ
+ * multiplying every draw).
  *
  * @example
  * const model = resolveModelSpec({ depth: 4, width: 64, init: { edgeOfChaos: true } });
@@ -67,10 +71,15 @@ export function deepInitOfModel(model: ModelSpec, spec: DeepSpec): DeepInit {
     ...(init.weightVariance !== undefined ? { weightVariance: init.weightVariance } : {}),
     ...(init.biasVariance !== undefined ? { biasVariance: init.biasVariance } : {}),
     edgeOfChaos: init.edgeOfChaos,
-  });
+  }, edgeOfChaosWeightVariance);
   const t2 = init.scale * init.scale;
   if (t2 === 1) return resolved;
   return { ...resolved, weightVariance: resolved.weightVariance.map((v) => t2 * v), biasVariance: resolved.biasVariance.map((v) => t2 * v) };
+}
+
+/** σ_w² on the edge of chaos of tanh or erf for σ_b² (ARCHITECTURE.md §7): the solver of kernels/edge-of-chaos.ts. */
+function edgeOfChaosWeightVariance(activation: Activation, biasVariance: number): number {
+  return edgeOfChaos(activation, biasVariance).weightVariance;
 }
 
 function deepModel(model: ModelSpec): DeepModelSpec {

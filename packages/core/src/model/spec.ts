@@ -58,7 +58,7 @@ export interface DeepInitSpec {
   weightVariance?: number | number[];
   /** σ_b,l² (default 1; with `edgeOfChaos`, the activation's point unless written). */
   biasVariance?: number | number[];
-  /** Pick (σ_w², σ_b²) with χ₁ = 1 (relu: 2, 0; linear: 1, 0); recorded in run.json's `model`. */
+  /** Pick (σ_w², σ_b²) with χ₁ = 1 (relu: 2, 0; linear: 1, 0; tanh, erf: σ_w² solved for σ_b² = `biasVariance`, default 0); recorded in run.json's `model`. */
   edgeOfChaos: boolean;
 }
 
@@ -377,11 +377,10 @@ function resolveDeepModel(input: ModelSpecInput, depth: number): DeepModelSpec {
   if (edgeOfChaos) {
     if (initIn.weightVariance !== undefined) throw new InvalidInputError('model.init.weightVariance', 'edgeOfChaos picks σ_w²; leave weightVariance out (or set edgeOfChaos: false)');
     const phi = spec.activation;
-    if (phi !== 'relu' && phi !== 'linear') {
-      throw new InvalidInputError('model.init.edgeOfChaos', `built in for relu and linear only (the ${phi} curve needs the variance-map solver, not written yet); set edgeOfChaos: false and give model.init.weightVariance and biasVariance`);
-    }
     const b = spec.init.biasVariance;
-    if (b !== undefined && (typeof b !== 'number' || b !== 0)) throw new InvalidInputError('model.init.biasVariance', `the edge of chaos of ${phi} has σ_b² = 0; leave biasVariance out`);
+    if (b !== undefined && typeof b !== 'number') throw new InvalidInputError('model.init.biasVariance', 'with edgeOfChaos, σ_b² is one number for every layer');
+    // relu and linear: the point is (σ_w², 0); tanh and erf: σ_w² from kernels/edge-of-chaos.ts for the σ_b² given (default 0).
+    if ((phi === 'relu' || phi === 'linear') && b !== undefined && b !== 0) throw new InvalidInputError('model.init.biasVariance', `the edge of chaos of ${phi} has σ_b² = 0; leave biasVariance out`);
   }
   return spec;
 }
