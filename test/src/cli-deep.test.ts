@@ -1,7 +1,7 @@
 /**
  * Deep networks through the built CLI (ARCHITECTURE.md §7): `mflab run` on a tiny depth-3 config
  * writes a complete run directory whose metrics.arrows carries the per-layer List<Float64>
- * columns (L + 1 entries of move_layers, L of feature_move, feature_scale and corr_layers on
+ * columns (L + 1 entries of move_layers and ntk_layers, L of feature_move, feature_scale and corr_layers on
  * every row) and whose run.json records the model as drawn; a bad deep key is exit 2 with one
  * line naming it; and `mflab report` on a sweep over model.width draws per-layer movement vs width.
  */
@@ -45,8 +45,8 @@ describe('mflab run on a deep network', () => {
     const metrics = readArrow(join(dir, 'metrics.arrows'));
     expect(Array.from(metrics.getChild('step')!.toArray() as Int32Array)).toEqual([0, 6, 12, 18, 24]);
     const names = metrics.schema.fields.map((f) => f.name);
-    expect(names.slice(-6)).toEqual(['jacobian_mean', 'jacobian_spread', 'move_layers', 'feature_move', 'feature_scale', 'corr_layers']);
-    const lengths = { move_layers: L + 1, feature_move: L, feature_scale: L, corr_layers: L };
+    expect(names.slice(-7)).toEqual(['jacobian_mean', 'jacobian_spread', 'move_layers', 'feature_move', 'feature_scale', 'corr_layers', 'ntk_layers']);
+    const lengths = { move_layers: L + 1, feature_move: L, feature_scale: L, corr_layers: L, ntk_layers: L + 1 };
     for (const [name, length] of Object.entries(lengths)) {
       const col = metrics.getChild(name)!;
       expect(String(col.type)).toBe('List<Float64>');
@@ -62,6 +62,8 @@ describe('mflab run on a deep network', () => {
     expect(Number.isNaN(jac[1])).toBe(true);
     const drift = metrics.getChild('ntk_drift')!.toArray() as Float64Array;
     expect(drift[2]).toBeGreaterThan(0);
+    // Each layer's share of the probe NTK (mean diagonal of Θ_l), logged with the drift.
+    for (const v of metrics.getChild('ntk_layers')!.get(2)!.toArray() as Float64Array) expect(v).toBeGreaterThan(0);
     const risk = metrics.getChild('risk_train')!.toArray() as Float64Array;
     expect(risk[risk.length - 1]).toBeLessThan(risk[0]);
   });

@@ -27,7 +27,7 @@ import { seededRandom, tempDir } from './testing/helpers.js';
 
 const L = 3;
 const SCALARS = [...OBSERVABLES, ...DEEP_OBSERVABLES];
-const LENGTHS: Record<(typeof LAYER_OBSERVABLES)[number], number> = { move_layers: L + 1, feature_move: L, feature_scale: L, corr_layers: L };
+const LENGTHS: Record<(typeof LAYER_OBSERVABLES)[number], number> = { move_layers: L + 1, feature_move: L, feature_scale: L, corr_layers: L, ntk_layers: L + 1 };
 
 type Row = Record<string, number | number[]>;
 

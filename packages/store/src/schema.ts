@@ -63,10 +63,12 @@ export const DEEP_OBSERVABLES = ['jacobian_mean', 'jacobian_spread'] as const;
  * The per-layer observables of deep networks (ARCHITECTURE.md §7): List<Float64> columns in layer
  * order, after {@link DEEP_OBSERVABLES} in a deep run's `metrics.arrows`. `move_layers` has
  * L + 1 entries (the weights of layers 1…L+1), `feature_move`, `feature_scale` and `corr_layers`
- * L (hidden layers 1…L); `corr_layers` is computed at step 0 and NaN-filled on later rows. A
+ * L (hidden layers 1…L); `corr_layers` is computed at step 0 and NaN-filled on later rows;
+ * `ntk_layers` has L + 1 entries (layer l's contribution to the probe NTK, the mean of
+ * Θ_l(x, x) over the probe), on the rows where the NTK is logged, NaN-filled on the others. A
  * two-layer run's metrics have none of these columns (its schema is §5's as it always was).
  */
-export const LAYER_OBSERVABLES = ['move_layers', 'feature_move', 'feature_scale', 'corr_layers'] as const;
+export const LAYER_OBSERVABLES = ['move_layers', 'feature_move', 'feature_scale', 'corr_layers', 'ntk_layers'] as const;
 
 /** Keys of the schema metadata the store writes. */
 export const META = {

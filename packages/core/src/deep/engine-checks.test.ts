@@ -11,11 +11,17 @@
  *   checked against an independent solve here (fixed-point iteration and a trapezoid rule on a
  *   fine grid, not the Gauss–Hermite quadrature of kernels/), and records it in run.json's
  *   `model.init` (modelInfo); relu gets (2, 0).
+ * - `ntk_layers` and the NTK drift from the layer-wise kernel: at small width each entry is the
+ *   mean diagonal of layer l's part of `deepTangentKernel` (one full gradient per input: the
+ *   independent implementation), they sum to the mean diagonal of the drift's kernel, and they are
+ *   NaN on rows without the NTK; at width 1024 (L = 3, 2.1M parameters) the drift and the layers
+ *   come from the layer-wise kernel (the per-input-gradient kernel would hold 8 gradients of 2.1M).
  */
 import { describe, expect, it } from 'vitest';
 import { erf } from '../kernels/activations.js';
 import { randomSplit } from '../testing/fixtures.js';
-import { DeepSimulation } from './engine.js';
+import { DeepSimulation, deepTangentKernel } from './engine.js';
+import { cloneDeepParams } from './params.js';
 
 describe('orthogonal init through the engine: jacobian_spread at step 0', () => {
   const d = 32;
@@ -81,4 +87,44 @@ describe('edge of chaos in init (model.init.edgeOfChaos)', () => {
     const sim = DeepSimulation.create({ model: { depth: 3, width: 8, init: { edgeOfChaos: true } } }, split);
     expect(sim.modelInfo()).toMatchObject({ init: { edgeOfChaos: { weightVariance: 2, biasVariance: 0 } } });
   });
+});
+
+describe('ntk_layers and the layer-wise NTK drift', () => {
+  it('small width: ntk_layers[l] is the mean diagonal of layer l’s part of deepTangentKernel; Σ_l = mean diagonal of Θ; NaN without the NTK', () => {
+    const split = randomSplit(12, 0, 3, 5);
+    const sim = DeepSimulation.create({ seed: 2, model: { depth: 3, width: 10, activation: 'tanh', parameterization: 'mup', residual: true }, train: { lr: 0.2 }, log: { ntk: { every: 1, probe: 5 } } }, split);
+    sim.step(3);
+    const row = sim.observe({ ntk: true });
+    const { spec, coefficients: co } = sim;
+    // The probe's x̃ = (x, 1): the first five training inputs.
+    const inputs = { n: 5, D: 4, x: Float64Array.from({ length: 20 }, (_, t) => (t % 4 === 3 ? 1 : split.train.x[(t >> 2) * 3 + (t % 4)])) };
+    const meanDiag = (k: Float64Array) => [0, 1, 2, 3, 4].reduce((acc, i) => acc + k[i * 5 + i], 0) / 5;
+    // Layer l alone: zero every other tensor's learning-rate factor in the reference kernel.
+    for (let l = 0; l <= spec.depth; l++) {
+      const only = {
+        weights: co.weights.map((c, t) => ({ ...c, lrFactor: t === l ? c.lrFactor : 0 })),
+        biases: co.biases.map((c, t) => (c ? { ...c, lrFactor: t === l ? c.lrFactor : 0 } : null)),
+      };
+      const want = meanDiag(deepTangentKernel(spec, only, cloneDeepParams(sim.params), inputs));
+      expect(Math.abs(row.ntk_layers[l] - want)).toBeLessThan(1e-12 * Math.abs(want) + 1e-300);
+    }
+    const total = meanDiag(sim.tangentKernelOnProbe());
+    expect(Math.abs(row.ntk_layers.reduce((a, b) => a + b, 0) - total)).toBeLessThan(1e-12 * total);
+    expect(row.ntk_drift).toBeGreaterThan(0);
+    expect(sim.observe().ntk_layers.every(Number.isNaN)).toBe(true);
+  });
+
+  it('width 1024, L = 3: the drift and ntk_layers are computed (no per-input parameter-sized gradients)', () => {
+    const split = randomSplit(16, 0, 3, 6);
+    const sim = DeepSimulation.create({ model: { depth: 3, width: 1024, activation: 'relu', parameterization: 'ntk' }, train: { lr: 0.5 }, log: { ntk: { every: 1, probe: 8 } } }, split);
+    const first = sim.observe({ ntk: true });
+    expect(first.ntk_drift).toBe(0);
+    sim.step(1);
+    const row = sim.observe({ ntk: true });
+    expect(row.ntk_layers).toHaveLength(4);
+    for (const v of row.ntk_layers) expect(v).toBeGreaterThan(0);
+    // NTK regime at width 1024: the kernel barely moves in one step.
+    expect(row.ntk_drift).toBeGreaterThan(0);
+    expect(row.ntk_drift).toBeLessThan(0.05);
+  }, 30_000);
 });

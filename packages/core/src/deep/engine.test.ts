@@ -179,7 +179,7 @@ describe('per-layer observables (ARCHITECTURE.md §7)', () => {
     const sim = DeepSimulation.create({ seed: 4, model: { depth: 3, width: 24, activation: 'tanh', parameterization: 'ntk' }, train: { steps: 30, lr: 0.5 }, log: { every: 10, ntk: { probe: 16 } } }, data);
     const rows: DeepObservableRow[] = [];
     runSimulation(sim, { onMetrics: (r) => rows.push(r as DeepObservableRow) });
-    expect(rows.map((r) => [r.move_layers.length, r.feature_move.length, r.feature_scale.length, r.corr_layers.length])).toEqual(rows.map(() => [4, 3, 3, 3]));
+    expect(rows.map((r) => [r.move_layers.length, r.feature_move.length, r.feature_scale.length, r.corr_layers.length, r.ntk_layers.length])).toEqual(rows.map(() => [4, 3, 3, 3, 4]));
     const [first, last] = [rows[0], rows[rows.length - 1]];
     expect(first.move_layers).toEqual([0, 0, 0, 0]);
     expect(first.feature_move).toEqual([0, 0, 0]);

@@ -23,6 +23,7 @@ import { initDeepParams, resolveDeepInit, type DeepInit } from './init.js';
 import { backward, forwardWith, type DeepForward } from './network.js';
 import { allocateDeepParams, checkDeepParams, cloneDeepParams, type DeepParams } from './params.js';
 import { inputJacobian, jacobianSpectrum } from './jacobian.js';
+import { deepGradientGrams, layerTangentKernels, sumLayerKernels } from './layer-kernel.js';
 import { deepCoefficients, type DeepCoefficients } from './scaling.js';
 import { resolveDeepSpec, type DeepSpec } from './spec.js';
 
@@ -228,6 +229,8 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
   /** The training set's forward pass at step `trainForwardStep` (a GD step reuses what observe() computed). */
   private trainForward: DeepForward | null = null;
   private trainForwardStep = -1;
+  /** `ntk_layers` of the current parameters, and the step it was computed at. */
+  private ntkLayersNow: { step: number; values: number[] } | null = null;
 
   constructor(config: SimulationConfig, data: DataSplit, options: EngineStart<DeepParams> = {}) {
     const spec = deepSpecOfModel(config.model, data.train.d, outputsFor(config, data));
@@ -304,8 +307,25 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
     return forwardWith(this.spec, this.coefficients, params, inputs, false).f;
   }
 
+  /**
+   * The probe's tangent kernel, layer by layer (layer-kernel.ts: one batched forward/backward, no
+   * per-input gradients, so it runs at large width); for the current parameters it also keeps
+   * each layer's mean diagonal for `ntk_layers`.
+   */
   protected tangentKernelOf(params: DeepParams, inputs: AugmentedInputs): Float64Array {
-    return deepTangentKernel(this.spec, this.coefficients, params, inputs);
+    const layers = layerTangentKernels(this.coefficients, deepGradientGrams(this.spec, this.coefficients, params, inputs));
+    if (params === this.current) {
+      const p = inputs.n;
+      this.ntkLayersNow = {
+        step: this.stepCount,
+        values: layers.map((k) => {
+          let trace = 0;
+          for (let i = 0; i < p; i++) trace += k[i * p + i];
+          return trace / p;
+        }),
+      };
+    }
+    return sumLayerKernels(layers);
   }
 
   protected parameterSummary(params: DeepParams, initial: DeepParams): ParameterSummary {
@@ -409,14 +429,19 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
   /** Every observable of ARCHITECTURE.md §1 and the per-layer ones of §7 at the current step. */
   observe(options: { ntk?: boolean } = {}): DeepObservableRow {
     const row = this.observableRowOf(this.trainOutputs(), this.testOutputs(), options.ntk === true);
-    return { ...row, ...this.layerObservables() };
+    const layers = this.layerObservables();
+    // observableRowOf computed the current kernel (and its layers) when the NTK is logged.
+    const now = this.ntkLayersNow;
+    if (options.ntk === true && now && now.step === this.stepCount) layers.ntk_layers = [...now.values];
+    return { ...row, ...layers };
   }
 
   /**
    * §7's per-layer observables at the current step (see `LayerObservables`): the movement of
    * every layer's parameters, the features h_l on the probe against h_l(0), and at step 0 the
    * correlation ρ_l of the first two probe inputs and the input–output Jacobian's spectrum at
-   * the first training input.
+   * the first training input. `ntk_layers` is NaN-filled here: observe() fills it on the rows
+   * where the NTK is logged.
    */
   layerObservables(): LayerObservables {
     const { spec, layerProbe: probe } = this;
@@ -463,6 +488,7 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
       feature_move,
       feature_scale,
       corr_layers: first ? this.atInit.corr_layers : Array.from({ length: L }, () => NaN),
+      ntk_layers: Array.from({ length: L + 1 }, () => NaN),
     };
   }
 

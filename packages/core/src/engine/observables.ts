@@ -43,7 +43,7 @@ export const OBSERVABLE_COLUMNS: readonly (keyof ObservableRow)[] = ['step', 'ti
  * the store's (`DEEP_OBSERVABLES`, `LAYER_OBSERVABLES`); what does not apply at a step is NaN.
  *
  * @example
- * const extra: LayerObservables = { jacobian_mean: 1, jacobian_spread: 0, move_layers: [0, 0], feature_move: [0], feature_scale: [0.5], corr_layers: [0.9] };
+ * const extra: LayerObservables = { jacobian_mean: 1, jacobian_spread: 0, move_layers: [0, 0], feature_move: [0], feature_scale: [0.5], corr_layers: [0.9], ntk_layers: [0.7, 0.3] };
  */
 export interface LayerObservables {
   /** Mean singular value of J = ∂h_L/∂x at the first training input, at step 0 (NaN later). */
@@ -58,6 +58,13 @@ export interface LayerObservables {
   feature_scale: number[];
   /** ρ_l: the cosine of the pre-activations z_l of the first two probe inputs at step 0, l = 1…L (NaN later). */
   corr_layers: number[];
+  /**
+   * Layer l's contribution Θ_l to the tangent kernel Θ = Σ_l Θ_l on the NTK probe (its weights'
+   * and bias's gradients, each weighted by its learning-rate factor γ, as ntk_drift's kernel),
+   * reduced to the mean of Θ_l(x_i, x_i) over the probe (so Σ_l is the mean diagonal of Θ),
+   * l = 1…L+1; on the rows where the NTK is logged (`log.ntk.every`), NaN-filled on the others.
+   */
+  ntk_layers: number[];
 }
 
 /** A deep network's logged row: §1's observables and {@link LayerObservables}. */
@@ -69,7 +76,7 @@ export type DeepObservableRow = ObservableRow & LayerObservables;
  * is §5's).
  *
  * @example
- * observableColumnsOf('deep').lists; // ['move_layers', 'feature_move', 'feature_scale', 'corr_layers']
+ * observableColumnsOf('deep').lists; // ['move_layers', 'feature_move', 'feature_scale', 'corr_layers', 'ntk_layers']
  */
 export function observableColumnsOf(family: string): { scalars: readonly string[]; lists: readonly string[] } {
   return family === DEEP ? { scalars: [...OBSERVABLES, ...DEEP_OBSERVABLES], lists: LAYER_OBSERVABLES } : { scalars: OBSERVABLES, lists: [] };
