@@ -42,4 +42,5 @@ export { backward, deepForward, deepGdStep, deepGradient, deepRisk, forwardWith,
 export { deepParamsFromTwoLayer, deepSpecOfTwoLayer, twoLayerParamsFromDeep } from './two-layer.js';
 export { inputJacobian, jacobianSpectrum, type DeepJacobian, type JacobianSpectrum } from './jacobian.js';
 export { deepGradientGrams, layerTangentKernels, sumLayerKernels, type DeepGradientGrams } from './layer-kernel.js';
+export { coordinateCheck, logLogSlope, type CoordinateCheckOptions, type CoordinateCheckResult } from './coord-check.js';
 export { DeepSimulation, deepInitOfModel, deepParameterSummary, deepSpecOfModel, deepTangentKernel } from './engine.js';
