@@ -145,6 +145,9 @@ function worst(emp: Float64Array, an: Float64Array): { ratio: number; s: number 
   return { ratio, s };
 }
 
+/** Each case's L = 8 empirical NTK (stax-weighted and unweighted), for the teeth checks. */
+const deepest = new Map<string, { ntk: Float64Array; unweighted: Float64Array }>();
+
 describe(`empirical vs analytic kernels at width ${WIDTH}, L = 1…${DEPTH}`, () => {
   for (const c of CASES) {
     it(`${c.name}: NNGP and NTK within ${KERNEL_FACTOR} × (atol ${ATOL} + rtol ${RTOL}), ρ_l within ${RHO_FACTOR} × ${RHO_TOL}`, () => {
@@ -166,6 +169,12 @@ describe(`empirical vs analytic kernels at width ${WIDTH}, L = 1…${DEPTH}`, ()
         const ntk = new Float64Array(P * P);
         for (let l = 0; l <= L; l++) for (let t = 0; t < P * P; t++) ntk[t] += c.weightVariance * grams.weights[l][t] + c.biasVariance * grams.biases[l][t];
         const nngp = grams.weights[L].map((v) => c.weightVariance * v);
+        if (L === DEPTH) {
+          // For the teeth below: the same net's NTK without stax's σ² weights (the engine's own kernel).
+          const unweighted = new Float64Array(P * P);
+          for (let l = 0; l <= L; l++) for (let t = 0; t < P * P; t++) unweighted[t] += grams.weights[l][t] + grams.biases[l][t];
+          deepest.set(c.name, { ntk, unweighted });
+        }
         const an = deepKernelGram(X_RAW, null, D_RAW, { ...options, depth: L });
         const anNngp = an.nngp.map((v) => v - c.biasVariance);
         const anNtk = an.ntk.map((v) => v - c.biasVariance);
@@ -195,4 +204,23 @@ describe(`empirical vs analytic kernels at width ${WIDTH}, L = 1…${DEPTH}`, ()
       console.log(`${c.name}: ${report.join('; ')}`);
     }, 60_000);
   }
+
+  // (Not teeth: a 10% error in σ_w² moves the kernels by about 3 × the issue's tolerance, which
+  // one net at width 4096 cannot tell from its own fluctuation.)
+  it('has teeth at the asserted tolerance: wrong conventions are rejected at L = 8 (measured ratios 16 and 53)', () => {
+    const ratioAgainst = (emp: Float64Array, c: Case, extra: { residualScale?: number } = {}) => {
+      const an = deepKernelGram(X_RAW, null, D_RAW, { activation: c.activation, weightVariance: c.weightVariance, biasVariance: c.biasVariance, inputProduct: 'raw', residual: c.residual, depth: DEPTH, ...extra });
+      return worst(emp, an.ntk.map((v) => v - c.biasVariance)).ratio;
+    };
+    const [, tanhCase, , residualRelu] = CASES;
+    // The residual recursion with β = 1 in place of 1/√L.
+    const ratios = [
+      ratioAgainst((deepest.get(residualRelu.name) as { ntk: Float64Array }).ntk, residualRelu, { residualScale: 1 }),
+      ratioAgainst((deepest.get(tanhCase.name) as { unweighted: Float64Array }).unweighted, tanhCase),
+    ];
+    console.log(`teeth ratios: ${ratios.map((r) => r.toFixed(2)).join(', ')}`);
+    expect(ratios[0]).toBeGreaterThan(KERNEL_FACTOR);
+    // The net's own (unweighted) kernel against stax's σ²-weighted recursion (tanh: σ_w² = 1.76).
+    expect(ratios[1]).toBeGreaterThan(KERNEL_FACTOR);
+  });
 });
