@@ -52,16 +52,25 @@ const ATOL = 0.01;
 const RTOL = 0.05;
 const RHO_TOL = 0.02;
 /**
+ * Networks averaged: `MFLAB_WIDE_NETS` (default 1), each drawn with its own seed — the empirical
+ * kernels and ρ_l are Monte Carlo means over them, as neural-tangents' `monte_carlo_kernel_fn`
+ * compares with its analytic kernels.
+ *
  * What is asserted: the violation ratio max |e − a| / (atol + rtol|a|) ≤ KERNEL_FACTOR and
  * |ρ^emp − ρ| ≤ RHO_FACTOR · 0.02. One network of width 4096 does NOT meet the issue's tolerances
  * (factor 1): measured ratios up to 2.3 (NNGP) and 2.1 (NTK), ρ errors up to 0.024, and with
  * another seed the errors change sign — finite-width fluctuation, not bias: already at L = 1 the
  * NNGP diagonal is a mean of m iid terms with relative SE √(5/m) = 3.5% against a 6% tolerance,
- * and it grows with depth. Meeting factor 1 needs an average over ~10–40 such networks
- * (neural-tangents' Monte Carlo estimate), beyond a CI test's budget. The ratios are printed.
+ * and it grows with depth. So `npm test` (one net, 35 s) guards at 3× and 1.5×, and the issue's
+ * tolerance itself (factor 1) is asserted on a mean over ≥ 8 networks:
+ *
+ *     cd packages/core && MFLAB_WIDE_NETS=16 npx vitest run src/deep/wide-kernels.test.ts
+ *
+ * (about 10 minutes on 2 cores; the ratios are printed).
  */
-const KERNEL_FACTOR = 3;
-const RHO_FACTOR = 1.5;
+const NETS = Math.max(1, Math.floor(Number(process.env.MFLAB_WIDE_NETS ?? 1)) || 1);
+const KERNEL_FACTOR = NETS >= 8 ? 1 : 3;
+const RHO_FACTOR = NETS >= 8 ? 1 : 1.5;
 /** Three unit vectors of R³: angles ≈ 60°, 100°, 140° between them. */
 const RAW = [
   [1, 0, 0],
@@ -89,30 +98,29 @@ const CASES: Case[] = [
   { name: 'residual relu', activation: 'relu', residual: true, weightVariance: 1, biasVariance: 0.1 },
 ];
 
-/** The depth-8 stack (σ = 1) and one readout per depth L = 1…8, all N(0, 1). */
+/** The depth-8 stack (σ = 1) and one readout per depth L = 1…8, all N(0, 1), of the net being measured. */
 let unitStack: DeepParams;
 let readouts: Float64Array[];
 /** The σ_w the stack's weights are currently scaled by; the biases' N(0, 1) draws kept apart (σ_b may be 0). */
 let scaledW = 1;
 let unitBiases: Float64Array[];
 
-beforeAll(() => {
+/** Draws net number `net` (seed SEED + net) into the stack and readouts. */
+function drawStack(net: number): void {
   const spec = resolveDeepSpec({ d: D_RAW, depth: DEPTH, width: WIDTH, scaling: 'ntk' });
-  unitStack = initDeepParams(spec, resolveDeepInit(spec, { weightVariance: 1, biasVariance: 1 }), SEED);
+  unitStack = { weights: [], biases: [] };
+  unitStack = initDeepParams(spec, resolveDeepInit(spec, { weightVariance: 1, biasVariance: 1 }), SEED + net);
+  scaledW = 1;
   const D = D_RAW + 1;
   // Layer 1's bias column, then the hidden biases.
   unitBiases = [Float64Array.from({ length: WIDTH }, (_, j) => unitStack.weights[0][j * D + D - 1]), ...unitStack.biases.slice(1).map((b) => b.slice())];
-  const rng = new CounterRng(SEED, TEST_STREAM);
+  const rng = new CounterRng(SEED + net, TEST_STREAM);
   readouts = Array.from({ length: DEPTH }, (_, l) => {
     const w = new Float64Array(WIDTH);
     rng.at(l).normals(w, 0, WIDTH);
     return w;
   });
-}, 120_000);
-
-afterAll(() => {
-  unitStack = { weights: [], biases: [] };
-});
+}
 
 /** Rescales the stack in place so that its weights are σ_w·N(0,1) and its biases σ_b·N(0,1). */
 function scaleStack(sw: number, sb: number): void {
@@ -145,64 +153,95 @@ function worst(emp: Float64Array, an: Float64Array): { ratio: number; s: number 
   return { ratio, s };
 }
 
-/** Each case's L = 8 empirical NTK (stax-weighted and unweighted), for the teeth checks. */
-const deepest = new Map<string, { ntk: Float64Array; unweighted: Float64Array }>();
+/** One case's empirical kernels, summed over the nets measured so far (divide by NETS for the mean). */
+interface Measured {
+  /** Per depth L = 1…8 at index L − 1: the NNGP and the stax-weighted NTK (P × P). */
+  readonly nngp: Float64Array[];
+  readonly ntk: Float64Array[];
+  /** The L = 8 NTK without stax's σ² weights (the engine's own kernel), for the teeth check. */
+  readonly unweighted: Float64Array;
+  /** ρ_l of the first two inputs, l = 1…8. */
+  readonly rho: Float64Array;
+}
 
-describe(`empirical vs analytic kernels at width ${WIDTH}, L = 1…${DEPTH}`, () => {
+const measured = new Map<string, Measured>();
+
+/** Adds the current stack's kernels and ρ_l for case `c` into `measured`. */
+function measureCase(c: Case): void {
+  const sw = Math.sqrt(c.weightVariance);
+  scaleStack(sw, Math.sqrt(c.biasVariance));
+  let sums = measured.get(c.name);
+  if (!sums) {
+    const mats = () => Array.from({ length: DEPTH }, () => new Float64Array(P * P));
+    sums = { nngp: mats(), ntk: mats(), unweighted: new Float64Array(P * P), rho: new Float64Array(DEPTH) };
+    measured.set(c.name, sums);
+  }
+  // A feed-forward net's layers 1…L are the depth-8 net's: one forward pass serves every depth.
+  const stackSpec = resolveDeepSpec({ d: D_RAW, depth: DEPTH, width: WIDTH, activation: c.activation, residual: c.residual, scaling: 'ntk' });
+  const stackPass = forwardWith(stackSpec, deepCoefficients(stackSpec), netOfDepth(DEPTH, sw), PROBE, true);
+  for (let L = 1; L <= DEPTH; L++) {
+    const spec = resolveDeepSpec({ d: D_RAW, depth: L, width: WIDTH, activation: c.activation, residual: c.residual, scaling: 'ntk' });
+    const co = deepCoefficients(spec);
+    const params = netOfDepth(L, sw);
+    // A residual net's β = 1/√L depends on L: its own forward pass.
+    const fw: DeepForward = c.residual ? forwardWith(spec, co, params, PROBE, true) : { n: P, f: new Float64Array(0), pre: stackPass.pre.slice(0, L), post: stackPass.post.slice(0, L) };
+    const grams = deepGradientGrams(spec, co, params, PROBE, fw);
+    const ntk = sums.ntk[L - 1];
+    for (let l = 0; l <= L; l++) for (let t = 0; t < P * P; t++) ntk[t] += c.weightVariance * grams.weights[l][t] + c.biasVariance * grams.biases[l][t];
+    const nngp = sums.nngp[L - 1];
+    for (let t = 0; t < P * P; t++) nngp[t] += c.weightVariance * grams.weights[L][t];
+    if (L === DEPTH) for (let l = 0; l <= L; l++) for (let t = 0; t < P * P; t++) sums.unweighted[t] += grams.weights[l][t] + grams.biases[l][t];
+  }
+  // ρ_l of the first two inputs, l = 1…8, on the depth-8 net (its z_l: the stack's layers).
+  for (let l = 0; l < DEPTH; l++) {
+    const z = stackPass.pre[l];
+    let ab = 0;
+    let aa = 0;
+    let bb = 0;
+    for (let j = 0; j < WIDTH; j++) {
+      ab += z[j] * z[WIDTH + j];
+      aa += z[j] * z[j];
+      bb += z[WIDTH + j] * z[WIDTH + j];
+    }
+    sums.rho[l] += ab / Math.sqrt(aa * bb);
+  }
+}
+
+const mean = (a: Float64Array) => a.map((v) => v / NETS);
+
+beforeAll(() => {
+  for (let net = 0; net < NETS; net++) {
+    drawStack(net);
+    for (const c of CASES) measureCase(c);
+  }
+}, NETS * 600_000);
+
+afterAll(() => {
+  unitStack = { weights: [], biases: [] };
+});
+
+describe(`empirical (mean of ${NETS} net${NETS === 1 ? '' : 's'}) vs analytic kernels at width ${WIDTH}, L = 1…${DEPTH}`, () => {
   for (const c of CASES) {
     it(`${c.name}: NNGP and NTK within ${KERNEL_FACTOR} × (atol ${ATOL} + rtol ${RTOL}), ρ_l within ${RHO_FACTOR} × ${RHO_TOL}`, () => {
-      const sw = Math.sqrt(c.weightVariance);
-      const sb = Math.sqrt(c.biasVariance);
-      scaleStack(sw, sb);
+      const sums = measured.get(c.name) as Measured;
       const options = { activation: c.activation, weightVariance: c.weightVariance, biasVariance: c.biasVariance, inputProduct: 'raw' as const, residual: c.residual };
       const report: string[] = [];
-      // A feed-forward net's layers 1…L are the depth-8 net's: one forward pass serves every depth.
-      const stackSpec = resolveDeepSpec({ d: D_RAW, depth: DEPTH, width: WIDTH, activation: c.activation, residual: c.residual, scaling: 'ntk' });
-      const stackPass = forwardWith(stackSpec, deepCoefficients(stackSpec), netOfDepth(DEPTH, sw), PROBE, true);
       for (let L = 1; L <= DEPTH; L++) {
-        const spec = resolveDeepSpec({ d: D_RAW, depth: L, width: WIDTH, activation: c.activation, residual: c.residual, scaling: 'ntk' });
-        const co = deepCoefficients(spec);
-        const params = netOfDepth(L, sw);
-        // A residual net's β = 1/√L depends on L: its own forward pass.
-        const fw: DeepForward = c.residual ? forwardWith(spec, co, params, PROBE, true) : { n: P, f: new Float64Array(0), pre: stackPass.pre.slice(0, L), post: stackPass.post.slice(0, L) };
-        const grams = deepGradientGrams(spec, co, params, PROBE, fw);
-        const ntk = new Float64Array(P * P);
-        for (let l = 0; l <= L; l++) for (let t = 0; t < P * P; t++) ntk[t] += c.weightVariance * grams.weights[l][t] + c.biasVariance * grams.biases[l][t];
-        const nngp = grams.weights[L].map((v) => c.weightVariance * v);
-        if (L === DEPTH) {
-          // For the teeth below: the same net's NTK without stax's σ² weights (the engine's own kernel).
-          const unweighted = new Float64Array(P * P);
-          for (let l = 0; l <= L; l++) for (let t = 0; t < P * P; t++) unweighted[t] += grams.weights[l][t] + grams.biases[l][t];
-          deepest.set(c.name, { ntk, unweighted });
-        }
         const an = deepKernelGram(X_RAW, null, D_RAW, { ...options, depth: L });
-        const anNngp = an.nngp.map((v) => v - c.biasVariance);
-        const anNtk = an.ntk.map((v) => v - c.biasVariance);
-        const a = worst(nngp, anNngp);
-        const b = worst(ntk, anNtk);
+        const a = worst(mean(sums.nngp[L - 1]), an.nngp.map((v) => v - c.biasVariance));
+        const b = worst(mean(sums.ntk[L - 1]), an.ntk.map((v) => v - c.biasVariance));
         report.push(`L=${L} nngp ${a.ratio.toFixed(2)} ntk ${b.ratio.toFixed(2)} (Θ scale ${b.s.toFixed(2)})`);
         expect(a.ratio, `NNGP at L = ${L}: ${report.join('; ')}`).toBeLessThanOrEqual(KERNEL_FACTOR);
         expect(b.ratio, `NTK at L = ${L}: ${report.join('; ')}`).toBeLessThanOrEqual(KERNEL_FACTOR);
       }
-      // ρ_l of the first two inputs, l = 1…8, on the depth-8 net (its z_l: the stack's layers).
       const rho = deepCorrelationLayers(X_RAW.subarray(0, D_RAW), X_RAW.subarray(D_RAW, 2 * D_RAW), { ...options, depth: DEPTH });
-      const pass = stackPass;
+      const emp = mean(sums.rho);
       for (let l = 0; l < DEPTH; l++) {
-        const z = pass.pre[l];
-        let ab = 0;
-        let aa = 0;
-        let bb = 0;
-        for (let j = 0; j < WIDTH; j++) {
-          ab += z[j] * z[WIDTH + j];
-          aa += z[j] * z[j];
-          bb += z[WIDTH + j] * z[WIDTH + j];
-        }
-        const emp = ab / Math.sqrt(aa * bb);
-        report.push(`ρ_${l + 1} ${emp.toFixed(4)}/${rho[l].toFixed(4)}`);
-        expect(Math.abs(emp - rho[l]), `ρ_${l + 1}: ${report.join('; ')}`).toBeLessThanOrEqual(RHO_FACTOR * RHO_TOL);
+        report.push(`ρ_${l + 1} ${emp[l].toFixed(4)}/${rho[l].toFixed(4)}`);
+        expect(Math.abs(emp[l] - rho[l]), `ρ_${l + 1}: ${report.join('; ')}`).toBeLessThanOrEqual(RHO_FACTOR * RHO_TOL);
       }
       console.log(`${c.name}: ${report.join('; ')}`);
-    }, 60_000);
+    });
   }
 
   // (Not teeth: a 10% error in σ_w² moves the kernels by about 3 × the issue's tolerance, which
@@ -215,8 +254,8 @@ describe(`empirical vs analytic kernels at width ${WIDTH}, L = 1…${DEPTH}`, ()
     const [, tanhCase, , residualRelu] = CASES;
     // The residual recursion with β = 1 in place of 1/√L.
     const ratios = [
-      ratioAgainst((deepest.get(residualRelu.name) as { ntk: Float64Array }).ntk, residualRelu, { residualScale: 1 }),
-      ratioAgainst((deepest.get(tanhCase.name) as { unweighted: Float64Array }).unweighted, tanhCase),
+      ratioAgainst(mean((measured.get(residualRelu.name) as Measured).ntk[DEPTH - 1]), residualRelu, { residualScale: 1 }),
+      ratioAgainst(mean((measured.get(tanhCase.name) as Measured).unweighted), tanhCase),
     ];
     console.log(`teeth ratios: ${ratios.map((r) => r.toFixed(2)).join(', ')}`);
     expect(ratios[0]).toBeGreaterThan(KERNEL_FACTOR);
