@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: measures, never asserts. Prints tables and writes bench-results/bench.json.
-//   npm run bench -- [--quick] [--seconds S] [--no-torch] [--no-kernels] [--no-memory] [--no-parallel] [--no-gemm] [--no-real-data] [--out FILE]
+//   npm run bench -- [--quick] [--seconds S] [--no-torch] [--no-kernels] [--no-memory] [--no-parallel] [--no-gemm] [--no-real-data] [--no-deep] [--out FILE]
 // Install an optimized BLAS before measuring (apt-get install -y libopenblas0-pthread): the bench
 // prints which BLAS torch runs on and reports no mflab/torch ratio against the reference BLAS.
 import { spawnSync } from 'node:child_process';
@@ -13,6 +13,7 @@ import { KERNEL_WORKLOADS, benchStep, benchTensorStep, describeBlas, invalidBlas
 import { benchOverhead, benchScaling, defaultWorkerCounts } from './parallel.mjs';
 import { benchSweep } from './sweep.mjs';
 import { REAL_DATA_WORKLOADS, benchRealData, runTorchRealData } from './real-data.mjs';
+import { DEEP_WORKLOADS, DEEP_WORKLOAD_QUICK, benchDeep, runTorchDeep } from './deep.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -32,7 +33,7 @@ const G = (v) => (v / 1e9).toFixed(3);
 const blasCell = (a) => (a.blas ? `${a.blas.vendor}${a.valid ? '' : ' (INVALID)'}` : '?');
 /** A skipped row's reason for a table cell (the log line and bench.json keep it whole). */
 const why = (reason) => `skipped: ${reason.replace(/^(\w*Error: )?[\w.]+: /, '').split(';')[0]}`;
-const results = { machine, date: new Date().toISOString(), torch: null, kernels: [], anchor: [], gemm: null, memory: null, sharded: [], overhead: [], sweep: null, realData: [], realDataTorch: [] };
+const results = { machine, date: new Date().toISOString(), torch: null, kernels: [], anchor: [], gemm: null, memory: null, sharded: [], overhead: [], sweep: null, realData: [], realDataTorch: [], deep: [], deepTorch: [] };
 
 // Which BLAS torch runs on, probed before anything is timed (tools/bench/torch_blas.py).
 const torch = flag('--no-torch') ? { ok: false, reason: '--no-torch' } : torchAvailable();
@@ -194,6 +195,29 @@ if (!flag('--no-real-data')) {
     const t = results.realDataTorch.filter((a) => a.n === r.n && a.d === r.d && a.m === r.m && a.k === r.k).sort((p, q) => p.ms_per_step - q.ms_per_step)[0];
     const valid = t && t.valid;
     console.log(`| ${r.n}, ${r.d}, ${r.m}, ${r.k} | ${r.impl} | ${r.threads} | ${r.ms_per_step.toFixed(1)} | ${G(r.pairs_per_s)} | ${t ? t.ms_per_step.toFixed(1) : '—'} | ${valid ? (t.ms_per_step / r.ms_per_step).toFixed(2) : '—'} | ${t ? blasCell(t) : '—'} |`);
+  }
+}
+
+// 6. The deep-network step (depth 4, width 2048, B = 256, Fashion-MNIST shape) beside PyTorch.
+if (!flag('--no-deep')) {
+  const deepWorkloads = quick ? [DEEP_WORKLOAD_QUICK] : DEEP_WORKLOADS;
+  for (const w of deepWorkloads) {
+    for (const r of await benchDeep(w, { seconds })) {
+      results.deep.push(r);
+      process.stdout.write(r.skipped ? `  deep SGD step L=${w.depth} ${w.n},${w.d},${w.m} ${r.precision} ×${r.requested_threads}: skipped — ${r.skipped}\n` : `  deep SGD step L=${w.depth} ${w.n},${w.d},${w.m} ${r.precision} ${r.impl} (${r.threads} thread${r.threads === 1 ? '' : 's'}): ${r.ms_per_step.toFixed(1)} ms\n`);
+    }
+  }
+  if (torch.ok) results.deepTorch = runTorchDeep(deepWorkloads, { threads: 2, seconds: quick ? 1 : 3 });
+  console.log('\nDeep-network SGD step: ReLU MLP, standard scaling, softmax cross-entropy, k = 10, batches of B (torch: float32, 2 threads, autograd)\n');
+  console.log('| L, B, d, m | mflab engine | precision | threads | ms/step | torch ms/step (f32) | torch/mflab time | torch BLAS |');
+  console.log('|---|---|---|---:|---:|---:|---:|---|');
+  for (const r of results.deep) {
+    const t = results.deepTorch.find((a) => a.n === r.n && a.d === r.d && a.m === r.m && a.depth === r.depth);
+    if (r.skipped) {
+      console.log(`| ${r.depth}, ${r.n}, ${r.d}, ${r.m} | ${why(r.skipped)} | ${r.precision} | ${r.requested_threads} | | ${t ? t.ms_per_step.toFixed(1) : '—'} | | |`);
+      continue;
+    }
+    console.log(`| ${r.depth}, ${r.n}, ${r.d}, ${r.m} | ${r.impl} | ${r.precision} | ${r.threads} | ${r.ms_per_step.toFixed(1)} | ${t ? t.ms_per_step.toFixed(1) : '—'} | ${t && t.valid ? (t.ms_per_step / r.ms_per_step).toFixed(3) : '—'} | ${t ? blasCell(t) : '—'} |`);
   }
 }
 
