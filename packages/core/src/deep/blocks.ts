@@ -92,6 +92,7 @@ export function sgdBlockUpdate(w: RealArray, g: RealArray, offset: number, gOffs
  * shared memory (the sharded engine's workers each see the same buffers).
  *
  * @example
+ * import { resolveDeepSpec } from '@mflab/core';
  * const spec = resolveDeepSpec({ d: 2, depth: 2, width: 8 });
  * const buffers: DeepStepBuffers = allocateDeepStepBuffers(spec, Float64Array, 4);
  */
@@ -109,6 +110,7 @@ export interface DeepStepBuffers {
  * Fresh step buffers for `n` samples in the precision of `Real`.
  *
  * @example
+ * import { resolveDeepSpec } from '@mflab/core';
  * const spec = resolveDeepSpec({ d: 2, depth: 3, width: 16 });
  * allocateDeepStepBuffers(spec, Float32Array, 10).pre.length; // 3 (`allocate` may place them in shared memory)
  */
@@ -123,6 +125,7 @@ export function allocateDeepStepBuffers(spec: DeepSpec, Real: RealArrayConstruct
  * rows of the widest fan-in (or k columns × blockSize of the output layer, or a bias block).
  *
  * @example
+ * import { resolveDeepSpec } from '@mflab/core';
  * const spec = resolveDeepSpec({ d: 2, depth: 2, width: 8 });
  * gradientScratchLength(spec, 64); // 8 × 8
  */
@@ -137,6 +140,7 @@ export function gradientScratchLength(spec: DeepSpec, blockSize: number): number
  * the step's buffers, and the update rule.
  *
  * @example
+ * import { resolveDeepSpec, initDeepParams, resolveDeepInit, deepCoefficients } from '@mflab/core';
  * const spec = resolveDeepSpec({ d: 2, depth: 2, width: 8 });
  * const w = initDeepParams(spec, resolveDeepInit(spec), 0);
  * const step: DeepBlockStep = { spec, co: deepCoefficients(spec), params: w, buffers: allocateDeepStepBuffers(spec, Float64Array, 4), update: sgdBlockUpdate };
@@ -154,7 +158,9 @@ export interface DeepBlockStep {
  * (+ μ_b b) (residual: z_{l−1} + β(…)), h_l = φ(z_l). network.ts's `forwardWith`, element by element.
  *
  * @example
- * forwardBlock(step, 0, 0, 8); // layer 1's neurons 0..7
+ * const run = (step: DeepBlockStep) => {
+ *   forwardBlock(step, 0, 0, 8); // layer 1's neurons 0..7
+ * };
  */
 export function forwardBlock(step: DeepBlockStep, l: number, j0: number, j1: number): void {
   const { spec, co, params, buffers } = step;
@@ -191,7 +197,9 @@ export function forwardBlock(step: DeepBlockStep, l: number, j0: number, j1: num
  * Output phase on samples [i0, i1): f_ic = μ Σ_j w_cj h_ij (float64; f32 rounds each f once).
  *
  * @example
- * outputRows(step, 0, step.buffers.n);
+ * const run = (step: DeepBlockStep) => {
+ *   outputRows(step, 0, step.buffers.n);
+ * };
  */
 export function outputRows(step: DeepBlockStep, i0: number, i1: number): void {
   const { spec, co, params, buffers } = step;
@@ -216,7 +224,9 @@ export function outputRows(step: DeepBlockStep, i0: number, i1: number): void {
  * δ of the top hidden layer on its neurons [j0, j1): δ_ij = (μ Σ_c r_ic w_cj) φ'(z_ij).
  *
  * @example
- * deltaTopBlock(step, 0, 8);
+ * const run = (step: DeepBlockStep) => {
+ *   deltaTopBlock(step, 0, 8);
+ * };
  */
 export function deltaTopBlock(step: DeepBlockStep, j0: number, j1: number): void {
   const { spec, co, params, buffers } = step;
@@ -252,7 +262,9 @@ function branchMultipliers(step: DeepBlockStep, l: number): { mu: number; muB: n
  * across a residual skip. Reads all of δ_l and columns q0..q1 of W_l (before its update).
  *
  * @example
- * deltaBlock(step, 1, 0, 8); // δ of layer 1's first 8 neurons from layer 2
+ * const run = (step: DeepBlockStep) => {
+ *   deltaBlock(step, 1, 0, 8); // δ of layer 1's first 8 neurons from layer 2
+ * };
  */
 export function deltaBlock(step: DeepBlockStep, l: number, q0: number, q1: number): void {
   const { spec, params, buffers } = step;
@@ -281,7 +293,9 @@ export function deltaBlock(step: DeepBlockStep, l: number, q0: number, q1: numbe
  * g_jq = μ Σ_i δ_ij h_{l−1,iq} into `scratch`, then `step.update` on the rows.
  *
  * @example
- * updateLayerBlock(step, 0, 0, 8, { shrink: 1, step: 0.1 }, null, new Float64Array(64));
+ * const run = (step: DeepBlockStep) => {
+ *   updateLayerBlock(step, 0, 0, 8, { shrink: 1, step: 0.1 }, null, new Float64Array(64));
+ * };
  */
 export function updateLayerBlock(step: DeepBlockStep, l: number, j0: number, j1: number, cw: BlockUpdateCoefficients, cb: BlockUpdateCoefficients | null, scratch: RealArray): void {
   const { spec, params, buffers } = step;
@@ -315,7 +329,9 @@ export function updateLayerBlock(step: DeepBlockStep, l: number, j0: number, j1:
  * g_cj = μ Σ_i r_ic h_ij, then `step.update` on each output's slice.
  *
  * @example
- * updateOutputBlock(step, 0, 8, { shrink: 1, step: 0.1 }, new Float64Array(64));
+ * const run = (step: DeepBlockStep) => {
+ *   updateOutputBlock(step, 0, 8, { shrink: 1, step: 0.1 }, new Float64Array(64));
+ * };
  */
 export function updateOutputBlock(step: DeepBlockStep, j0: number, j1: number, c: BlockUpdateCoefficients, scratch: RealArray): void {
   const { spec, co, params, buffers } = step;
@@ -370,8 +386,10 @@ export interface DeepUpdateCoefficients {
  * `backwardPhases` (with a barrier).
  *
  * @example
- * const runner = new DeepBlockRunner(step, 64, 1, 0);
- * runner.forwardPhases(() => {});
+ * const run = (step: DeepBlockStep) => {
+ *   const runner = new DeepBlockRunner(step, 64, 1, 0);
+ *   runner.forwardPhases(() => {});
+ * };
  */
 export class DeepBlockRunner {
   private readonly scratch: RealArray;
