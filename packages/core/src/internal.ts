@@ -22,6 +22,7 @@ export {
 export {
   DEEP_BLOCK_SIZE,
   DeepBlockRunner,
+  TS_BLOCK_KERNEL,
   allocateDeepStepBuffers,
   deltaBlock,
   deltaTopBlock,
@@ -34,6 +35,7 @@ export {
   updateOutputBlock,
   type BlockUpdate,
   type BlockUpdateCoefficients,
+  type DeepBlockKernel,
   type DeepBlockStep,
   type DeepParamsOf,
   type DeepStepBuffers,

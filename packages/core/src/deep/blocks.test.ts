@@ -13,7 +13,7 @@ import type { AugmentedInputs } from '../model/inputs.js';
 import { updateCoefficients } from '../engine/step-plan.js';
 import { CounterRng } from '../random/index.js';
 import type { LossName } from '../types.js';
-import { DeepBlockRunner, allocateDeepStepBuffers, sgdBlockUpdate, type DeepParamsOf, type DeepUpdateCoefficients, type RealArray, type RealArrayConstructor } from './blocks.js';
+import { DeepBlockRunner, TS_BLOCK_KERNEL, allocateDeepStepBuffers, type DeepBlockKernel, sgdBlockUpdate, type DeepParamsOf, type DeepUpdateCoefficients, type RealArray, type RealArrayConstructor } from './blocks.js';
 import { initDeepParams, resolveDeepInit } from './init.js';
 import { deepGdStep } from './network.js';
 import { cloneDeepParams, type DeepParams } from './params.js';
@@ -50,12 +50,12 @@ function coefficientsOf(spec: DeepSpec): DeepUpdateCoefficients {
 }
 
 /** One blocked step per batch in the precision of `Real`, on one thread (all blocks, in order). */
-function blockedRun(spec: DeepSpec, w0: DeepParams, batches: readonly AugmentedInputs[], ys: readonly Float64Array[], loss: LossName, Real: RealArrayConstructor, blockSize: number): DeepParamsOf<RealArray> {
+function blockedRun(spec: DeepSpec, w0: DeepParams, batches: readonly AugmentedInputs[], ys: readonly Float64Array[], loss: LossName, Real: RealArrayConstructor, blockSize: number, kernel: DeepBlockKernel = TS_BLOCK_KERNEL): DeepParamsOf<RealArray> {
   const copy = (t: Float64Array) => Real.from(t);
   const params = { weights: w0.weights.map(copy), biases: w0.biases.map(copy) };
   const buffers = allocateDeepStepBuffers(spec, Real, batches[0].n);
   const step = { spec, co: deepCoefficients(spec), params, buffers, update: sgdBlockUpdate };
-  const runner = new DeepBlockRunner(step, blockSize, 1, 0);
+  const runner = new DeepBlockRunner(step, blockSize, 1, 0, kernel);
   const noBarrier = () => {};
   const c = coefficientsOf(spec);
   for (let t = 0; t < batches.length; t++) {
@@ -176,5 +176,29 @@ describe('DeepSimulation in f32', () => {
     const r32 = s32.observe().risk_train;
     const r64 = s64.observe().risk_train;
     expect(Math.abs(r32 - r64) / r64).toBeLessThan(1e-4);
+  });
+});
+
+describe('pluggable per-block compute', () => {
+  it('runs every block through the kernel it is given (a delegating kernel: same bits, one call per block and phase)', () => {
+    const spec = resolveDeepSpec({ d: D_IN, depth: 2, width: [40, 37], outputs: 1, activation: 'relu' });
+    const w0 = initDeepParams(spec, resolveDeepInit(spec), 2);
+    const batches = [randomInputs(n, 1)];
+    const ys = [targets(n, 1, 2)];
+    const calls: Record<string, number> = {};
+    const counted = Object.fromEntries(
+      Object.entries(TS_BLOCK_KERNEL).map(([name, f]) => [
+        name,
+        (...args: unknown[]) => {
+          calls[name] = (calls[name] ?? 0) + 1;
+          (f as (...a: unknown[]) => void)(...args);
+        },
+      ]),
+    ) as unknown as DeepBlockKernel;
+    const plain = blockedRun(spec, w0, batches, ys, 'square', Float64Array, 16);
+    const viaKernel = blockedRun(spec, w0, batches, ys, 'square', Float64Array, 16, counted);
+    expect(firstMismatch(viaKernel, plain)).toBeNull();
+    // Blocks of 16: layer 1 (40 neurons) has 3, layer 2 (37) has 3.
+    expect(calls).toEqual({ forwardBlock: 6, outputRows: 1, deltaTopBlock: 3, deltaBlock: 3, updateLayerBlock: 6, updateOutputBlock: 3 });
   });
 });

@@ -379,6 +379,34 @@ export interface DeepUpdateCoefficients {
 }
 
 /**
+ * The per-block compute of a step: what the runner calls on each block, pluggable. The TS
+ * implementation is {@link TS_BLOCK_KERNEL} (the functions above). Another implementation (e.g. a
+ * native per-block MatMul) must write the same elements with the same meaning; it keeps the
+ * runner's worker-count invariance as long as each element it writes depends only on the
+ * block's inputs, not on which blocks a thread owns.
+ *
+ * @example
+ * const counting: DeepBlockKernel = { ...TS_BLOCK_KERNEL, forwardBlock: (step, l, j0, j1) => TS_BLOCK_KERNEL.forwardBlock(step, l, j0, j1) };
+ */
+export interface DeepBlockKernel {
+  forwardBlock(step: DeepBlockStep, l: number, j0: number, j1: number): void;
+  outputRows(step: DeepBlockStep, i0: number, i1: number): void;
+  deltaTopBlock(step: DeepBlockStep, j0: number, j1: number): void;
+  deltaBlock(step: DeepBlockStep, l: number, q0: number, q1: number): void;
+  updateLayerBlock(step: DeepBlockStep, l: number, j0: number, j1: number, cw: BlockUpdateCoefficients, cb: BlockUpdateCoefficients | null, scratch: RealArray): void;
+  updateOutputBlock(step: DeepBlockStep, j0: number, j1: number, c: BlockUpdateCoefficients, scratch: RealArray): void;
+}
+
+/**
+ * The TypeScript per-block compute: plain loops, one double accumulator per element (f32: rounded
+ * once on store). In f64 bitwise network.ts's reference.
+ *
+ * @example
+ * const runnerOf = (step: DeepBlockStep) => new DeepBlockRunner(step, 64, 1, 0, TS_BLOCK_KERNEL);
+ */
+export const TS_BLOCK_KERNEL: DeepBlockKernel = { forwardBlock, outputRows, deltaTopBlock, deltaBlock, updateLayerBlock, updateOutputBlock };
+
+/**
  * The phases of one step a thread runs between barriers, on its own blocks. `part` of `parts`
  * owns a contiguous range of blocks of every layer (and a contiguous range of samples for the
  * output phase); `barrier()` waits for every thread. One thread (parts = 1, a no-op barrier) is
@@ -401,6 +429,8 @@ export class DeepBlockRunner {
     readonly blockSize: number,
     readonly parts: number,
     readonly part: number,
+    /** The per-block compute (default the TS loops). */
+    readonly kernel: DeepBlockKernel = TS_BLOCK_KERNEL,
   ) {
     const Real: RealArrayConstructor = step.params.weights[0] instanceof Float32Array ? Float32Array : Float64Array;
     this.scratch = new Real(gradientScratchLength(step.spec, blockSize));
@@ -410,41 +440,41 @@ export class DeepBlockRunner {
 
   /** Forward of every hidden layer, then the output f on this thread's samples. */
   forwardPhases(barrier: () => void): void {
-    const { step, bounds, blockSize: B } = this;
+    const { step, bounds, blockSize: B, kernel } = this;
     for (let l = 0; l < step.spec.depth; l++) {
       const end = bounds[2 * l + 1];
-      for (let j0 = bounds[2 * l]; j0 < end; j0 += B) forwardBlock(step, l, j0, Math.min(end, j0 + B));
+      for (let j0 = bounds[2 * l]; j0 < end; j0 += B) kernel.forwardBlock(step, l, j0, Math.min(end, j0 + B));
       barrier();
     }
     const { n } = step.buffers;
-    outputRows(step, Math.round((this.part * n) / this.parts), Math.round(((this.part + 1) * n) / this.parts));
+    kernel.outputRows(step, Math.round((this.part * n) / this.parts), Math.round(((this.part + 1) * n) / this.parts));
     barrier();
   }
 
   /** δ of every layer and the update of every tensor (the residuals r written). */
   backwardPhases(c: DeepUpdateCoefficients, barrier: () => void): void {
-    const { step, scratch, bounds, blockSize: B } = this;
+    const { step, scratch, bounds, blockSize: B, kernel } = this;
     const L = step.spec.depth;
     let end = bounds[2 * L - 1];
-    for (let j0 = bounds[2 * L - 2]; j0 < end; j0 += B) deltaTopBlock(step, j0, Math.min(end, j0 + B));
+    for (let j0 = bounds[2 * L - 2]; j0 < end; j0 += B) kernel.deltaTopBlock(step, j0, Math.min(end, j0 + B));
     barrier();
     for (let l = L - 1; l >= 0; l--) {
       // δ_{l−1} reads W_l; W_{l+1} was last read by δ_l's phase, so it is updated now.
       if (l >= 1) {
         end = bounds[2 * l - 1];
-        for (let q0 = bounds[2 * l - 2]; q0 < end; q0 += B) deltaBlock(step, l, q0, Math.min(end, q0 + B));
+        for (let q0 = bounds[2 * l - 2]; q0 < end; q0 += B) kernel.deltaBlock(step, l, q0, Math.min(end, q0 + B));
       }
       if (l === L - 1) {
         end = bounds[2 * l + 1];
-        for (let j0 = bounds[2 * l]; j0 < end; j0 += B) updateOutputBlock(step, j0, Math.min(end, j0 + B), c.weights[L], scratch);
+        for (let j0 = bounds[2 * l]; j0 < end; j0 += B) kernel.updateOutputBlock(step, j0, Math.min(end, j0 + B), c.weights[L], scratch);
       } else {
         end = bounds[2 * l + 3];
-        for (let j0 = bounds[2 * l + 2]; j0 < end; j0 += B) updateLayerBlock(step, l + 1, j0, Math.min(end, j0 + B), c.weights[l + 1], c.biases[l + 1], scratch);
+        for (let j0 = bounds[2 * l + 2]; j0 < end; j0 += B) kernel.updateLayerBlock(step, l + 1, j0, Math.min(end, j0 + B), c.weights[l + 1], c.biases[l + 1], scratch);
       }
       barrier();
     }
     end = bounds[1];
-    for (let j0 = bounds[0]; j0 < end; j0 += B) updateLayerBlock(step, 0, j0, Math.min(end, j0 + B), c.weights[0], c.biases[0], scratch);
+    for (let j0 = bounds[0]; j0 < end; j0 += B) kernel.updateLayerBlock(step, 0, j0, Math.min(end, j0 + B), c.weights[0], c.biases[0], scratch);
     barrier();
   }
 }
