@@ -73,7 +73,6 @@ describe('mflab run on a deep network', () => {
       ['model: { depth: 0 }\n', /\/bad\.yaml: model\.depth: expected an integer ≥ 1, got 0$/],
       ['model: { depth: 2, activation: gelu }\n', /\/bad\.yaml: model\.activation: expected one of "relu", "tanh", "erf", "linear", got "gelu"$/],
       ['model: { depth: 2 }\nlog: { particles: { every: 10 } }\n', /\/bad\.yaml: log\.particles\.every: particle snapshots are a two-layer feature/],
-      ['model: { depth: 2 }\ntrain: { precision: f32 }\n', /\/bad\.yaml: train\.precision: deep networks run in float64 only for now/],
     ] as const) {
       const config = ws.write('bad.yaml', yaml);
       const result = await runCli(['run', config, '--out', 'bad'], { cwd: ws.dir });

@@ -19,3 +19,28 @@ export {
   type SharedWasmMemory,
   type WasmKernelExports,
 } from './engine/wasm-module.js';
+export {
+  DEEP_BLOCK_SIZE,
+  DeepBlockRunner,
+  TS_BLOCK_KERNEL,
+  allocateDeepStepBuffers,
+  deltaBlock,
+  deltaTopBlock,
+  forwardBlock,
+  gradientScratchLength,
+  outputRows,
+  ownedNeurons,
+  sgdBlockUpdate,
+  updateLayerBlock,
+  updateOutputBlock,
+  type BlockUpdate,
+  type BlockUpdateCoefficients,
+  type DeepBlockKernel,
+  type DeepBlockStep,
+  type DeepParamsOf,
+  type DeepStepBuffers,
+  type DeepUpdateCoefficients,
+  type RealArray,
+  type RealArrayConstructor,
+} from './deep/blocks.js';
+export type { StepAllocator } from './deep/engine.js';

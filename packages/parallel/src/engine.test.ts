@@ -13,10 +13,11 @@ const data = makeDataset(resolveDataSpec({ kind: 'teacher', d: 3, n: 512, nTest:
 describe('createEngine and deep networks', () => {
   const deep = resolveSimulationConfig({ model: { depth: 3, width: 1024 }, train: { steps: 2, lr: 0.05 }, log: { every: 1 } });
 
-  it('chooses the single-thread engine for a deep config even when a two-layer one of that size would be sharded', () => {
+  it('shards a deep config of the size a two-layer one is sharded at (its sharded engine: deep-shard.ts), and not on one thread', () => {
     const twoLayer = resolveSimulationConfig({ model: { width: 1024 } });
     expect(chooseEngine(twoLayer, data, 4)).toBe('sharded');
-    expect(chooseEngine(deep, data, 4)).toBe('single-thread');
+    expect(chooseEngine(deep, data, 4)).toBe('sharded');
+    expect(chooseEngine(deep, data, 1)).toBe('single-thread');
   });
 
   it('builds DeepSimulation through the registry and runs it', async () => {

@@ -2,11 +2,12 @@
  * `createEngine`: the one place that decides which engine runs a config — core's single-thread
  * engine, or the sharded engine of this package — by one measured rule ({@link chooseEngine}),
  * for `mflab run`, sweeps (the app's and the built-in task module) and library users alike.
- * Importing this package registers the sharded engine of the two-layer model with core's engine
- * registry.
+ * Importing this package registers the sharded engines of the two-layer and deep models with
+ * core's engine registry.
  */
-import { InvalidInputError, TWO_LAYER, getEngine, modelFamilyOf, registerEngine, usesFiniteBatches, widthOf, type DataShape, type DataSplit, type Engine, type EngineKind, type EngineOptions, type SimulationConfig } from '@mflab/core';
+import { DEEP, InvalidInputError, TWO_LAYER, getEngine, hiddenWidths, modelFamilyOf, registerEngine, usesFiniteBatches, widthOf, type DataShape, type DataSplit, type Engine, type EngineKind, type EngineOptions, type SimulationConfig } from '@mflab/core';
 import { SHARDED_BACKENDS, ShardedSimulation, type ShardedSimulationOptions } from './shard/sharded-simulation.js';
+import { ShardedDeepSimulation, type ShardedDeepOptions } from './shard/deep-shard.js';
 
 /**
  * Below this much work per step (samples per step × neurons) a step takes well under a
@@ -26,10 +27,20 @@ registerEngine({
   create: (config, data, options) => ShardedSimulation.create(config, data, { ...(options as ShardedSimulationOptions), workers: options.threads }),
 });
 
+// Deep networks: every config the single-thread engine runs (GD, both SGDs, f32 and f64; the
+// batch is drawn on the main thread), sharded over the output neurons of every layer.
+registerEngine({
+  model: DEEP,
+  kind: 'sharded',
+  unsupported: () => null,
+  create: (config, data, options) => ShardedDeepSimulation.start(config, data, { ...(options as ShardedDeepOptions), workers: options.threads }),
+});
+
 /**
  * Which engine runs `config` on `data` with `threads` threads: sharded when it has more than one
- * thread, the model has a sharded engine that supports the config (full-batch GD or finite-data
- * SGD, on wasm), and a step does at least {@link SHARD_MIN_PAIRS} sample·neuron pairs; else the
+ * thread, the model has a sharded engine that supports the config (two-layer: full-batch GD or
+ * finite-data SGD, on wasm; deep: any), and a step does at least {@link SHARD_MIN_PAIRS}
+ * sample·neuron pairs (deep: neurons summed over the layers); else the
  * single-thread engine. `data` may be the data itself or its shape before it is read (estimates).
  *
  * @example
@@ -41,7 +52,9 @@ export function chooseEngine(config: SimulationConfig, data: DataShape, threads:
   if (!sharded || sharded.unsupported(config, data) !== null) return 'single-thread';
   const n = data.train.n;
   const samples = config.train.integrator === 'sgd' ? Math.min(n, config.train.batchSize ?? n) : n;
-  return samples * widthOf(config.model) >= SHARD_MIN_PAIRS ? 'sharded' : 'single-thread';
+  // A deep net's step does work in every layer: samples × total width (Σ_l m_l).
+  const width = modelFamilyOf(config) === DEEP ? hiddenWidths(config.model).reduce((a, b) => a + b, 0) : widthOf(config.model);
+  return samples * width >= SHARD_MIN_PAIRS ? 'sharded' : 'single-thread';
 }
 
 /**

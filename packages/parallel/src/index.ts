@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-export { ShardedSimulation, type ShardedBackendInfo, type ShardedSimulationOptions } from './shard/index.js';
+export { ShardedDeepSimulation, ShardedSimulation, type ShardedBackendInfo, type ShardedDeepOptions, type ShardedSimulationOptions } from './shard/index.js';
 export { SHARD_MIN_PAIRS, chooseEngine, createEngine } from './engine.js';
 export {
   DEFAULT_LARGE_TASK_COST,

@@ -44,7 +44,6 @@ describe('validateConfig', () => {
     ['variances per layer, counted', { model: { depth: 2, init: { biasVariance: [1, 1, 1] } } }, 'model.init.biasVariance', /expected one value per layer, L = 2, got 3/],
     ['edge of chaos for relu with a bias variance', { model: { depth: 2, init: { edgeOfChaos: true, biasVariance: 0.1 } } }, 'model.init.biasVariance', /the edge of chaos of relu has σ_b² = 0/],
     ['edge of chaos with a weight variance', { model: { depth: 2, init: { edgeOfChaos: true, weightVariance: 2 } } }, 'model.init.weightVariance', /edgeOfChaos picks σ_w²; leave weightVariance out/],
-    ['a deep net in f32', { model: { depth: 2 }, train: { precision: 'f32' } }, 'train.precision', /deep networks run in float64 only for now \(the reference model; an f32 fast path is not written yet\); use f64/],
     ['particles of a deep net', { model: { depth: 3 }, log: { particles: { every: 100 } } }, 'log.particles.every', /particle snapshots are a two-layer feature and this config describes a deep network \(model\.depth = 3\); set log\.particles\.every: 0/],
     ['non-integer steps', { train: { steps: 2.5 } }, 'train.steps', /expected an integer, got 2.5/],
     ['unknown parameterization', { model: { parameterization: 'sp' } }, 'model.parameterization', /expected one of "mean-field", "ntk", "lazy", "standard", "mup", got "sp"/],

@@ -238,7 +238,6 @@ describe('the deep family: routing and errors', () => {
   });
 
   const cases: [string, () => unknown, RegExp][] = [
-    ['f32', () => DeepSimulation.create({ model: { depth: 2, width: 4 }, train: { precision: 'f32' } }, split), /^train\.precision: deep networks run in float64 only for now .*f32 fast path is not written yet.*use f64/],
     ['wasm', () => DeepSimulation.create({ model: { depth: 2, width: 4 }, train: { backend: 'wasm' } }, split), /^train\.backend: deep networks run on the reference backend only/],
     ['particles', () => DeepSimulation.create({ model: { depth: 2, width: 4 }, log: { particles: { every: 10 } } }, split), /^log\.particles\.every: particle snapshots are a two-layer feature/],
     ['two-layer config', () => new DeepSimulation(resolveSimulationConfig({ model: { width: 4 } }), split), /^model\.depth: DeepSimulation runs deep networks/],

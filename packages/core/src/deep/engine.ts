@@ -4,9 +4,11 @@
  * everything but the model with the two-layer engine (engine/engine.ts's `EngineBase`: checks,
  * w(0) and resume, the StepPlan's η_t, weight-decay shrink and SGD batches, centering, the
  * observable row, the NTK drift, prediction) and runs the float64 reference model of this
- * folder (network.ts): one step = forward (keeping the layers) → residuals (loss.ts) → backward
- * → per-tensor update w ← (1 − η_tλ) w − η_t γ_l ∇_{w}(κR), each tensor's coefficients from the
- * plan (one parameter group per tensor, drive γ_l).
+ * folder's block-structured step (blocks.ts; in f64 bitwise network.ts's reference): one step =
+ * forward → residuals (loss.ts) → backward → per-tensor update w ← (1 − η_tλ) w − η_t γ_l ∇_{w}(κR),
+ * each tensor's coefficients from the plan (one parameter group per tensor, drive γ_l). In f32 the
+ * step's parameters and activations are float32 (blocks.ts); w(0) is rounded to f32 and the
+ * observables are computed in float64 from the float32 parameters.
  */
 import { InvalidInputError } from '../errors.js';
 import type { Activation } from '../kernels/activations.js';
@@ -20,6 +22,7 @@ import { EngineBase, outputsFor, type BackendInfo, type Engine, type EngineStart
 import type { DeepObservableRow, LayerObservables, ParameterSummary } from '../engine/observables.js';
 import { registerEngine } from '../engine/registry.js';
 import { initDeepParams, resolveDeepInit, type DeepInit } from './init.js';
+import { DEEP_BLOCK_SIZE, DeepBlockRunner, allocateDeepStepBuffers, sgdBlockUpdate, type DeepParamsOf, type DeepStepBuffers, type DeepUpdateCoefficients, type RealArray, type RealArrayConstructor } from './blocks.js';
 import { backward, forwardWith, type DeepForward } from './network.js';
 import { allocateDeepParams, checkDeepParams, cloneDeepParams, type DeepParams } from './params.js';
 import { inputJacobian, jacobianSpectrum } from './jacobian.js';
@@ -217,22 +220,33 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
   private readonly batchY: Float64Array;
   private readonly batchRawX: Float64Array | null;
   private readonly batchF0: Float64Array | null;
-  private readonly residual: Float64Array;
   private readonly trainOut: Float64Array;
   private readonly testOut: Float64Array;
-  private readonly grad: DeepParams;
+  /** The parameters the step updates, in the run's precision (f64: the same arrays as `current`). */
+  protected readonly stepParams: DeepParamsOf<RealArray>;
+  /** The step's inputs, layers, outputs and residuals (blocks.ts), for the batch or the training set. */
+  protected readonly stepBuffers: DeepStepBuffers;
+  /** The centered outputs of the step's samples (when centered). */
+  private readonly stepOutputs: Float64Array;
+  /** The update coefficients of the current step, per tensor (filled from the plan each step). */
+  protected readonly stepCoefficients: DeepUpdateCoefficients;
+  private readonly runner: DeepBlockRunner;
   /** The probe of the per-layer observables: the first `log.ntk.probe` training inputs. */
   private readonly layerProbe: AugmentedInputs;
   /** h_l(0) on the layer probe, and what is logged at step 0 only (ρ_l, the Jacobian's spectrum). */
   private probeAtInit: DeepForward | null = null;
   private atInit: Pick<LayerObservables, 'corr_layers' | 'jacobian_mean' | 'jacobian_spread'> | null = null;
-  /** The training set's forward pass at step `trainForwardStep` (a GD step reuses what observe() computed). */
+  /** The training set's forward pass at step `trainForwardStep` (observe() and trainOutputs() share it). */
   private trainForward: DeepForward | null = null;
   private trainForwardStep = -1;
   /** `ntk_layers` of the current parameters, and the step it was computed at. */
   private ntkLayersNow: { step: number; values: number[] } | null = null;
 
-  constructor(config: SimulationConfig, data: DataSplit, options: EngineStart<DeepParams> = {}) {
+  /**
+   * `allocate` places the step's arrays (parameters in the run's precision, the step buffers): by
+   * default in ordinary memory; the sharded engine passes SharedArrayBuffer-backed arrays.
+   */
+  constructor(config: SimulationConfig, data: DataSplit, options: EngineStart<DeepParams> = {}, allocate: StepAllocator = ordinaryMemory) {
     const spec = deepSpecOfModel(config.model, data.train.d, outputsFor(config, data));
     const init = deepInitOfModel(config.model, spec);
     const co = deepCoefficients(spec);
@@ -266,7 +280,18 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
     this.weightGroup = weightGroup;
     this.biasGroup = biasGroup;
     this.current = cloneDeepParams(options.params ?? this.initialParams);
-    this.grad = allocateDeepParams(spec);
+    const f32 = config.train.precision === 'f32';
+    if (f32) {
+      // w(0) and w(t) as the f32 step stores them (EngineBase: rounded in place before the first step).
+      for (const p of [this.initialParams, this.current]) for (const t of [...p.weights, ...p.biases]) for (let q = 0; q < t.length; q++) t[q] = Math.fround(t[q]);
+    }
+    const Real = f32 ? Float32Array : Float64Array;
+    const copy = (t: Float64Array) => {
+      const a = allocate(Real, t.length);
+      a.set(t);
+      return a;
+    };
+    this.stepParams = allocate === ordinaryMemory && !f32 ? this.current : { weights: this.current.weights.map(copy), biases: this.current.biases.map(copy) };
     const k = this.outputs;
     const { model } = this.config;
     this.f0Train = model.centered ? this.forward(this.initialParams, this.trainInputs) : null;
@@ -282,7 +307,15 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
       this.batchY = data.train.y;
       this.batchF0 = this.f0Train;
     }
-    this.residual = new Float64Array((this.batch?.n ?? this.trainInputs.n) * k);
+    const n = this.batch?.n ?? this.trainInputs.n;
+    this.stepBuffers = allocateDeepStepBuffers(spec, Real, n, allocate);
+    if (!this.batch) this.stepBuffers.x.set(this.trainInputs.x);
+    this.stepOutputs = new Float64Array(n * k);
+    this.stepCoefficients = {
+      weights: co.weights.map(() => ({ shrink: 1, step: 0 })),
+      biases: co.biases.map((b) => (b ? { shrink: 1, step: 0 } : null)),
+    };
+    this.runner = new DeepBlockRunner({ spec, co, params: this.stepParams, buffers: this.stepBuffers, update: sgdBlockUpdate }, DEEP_BLOCK_SIZE, 1, 0);
     this.trainOut = new Float64Array(this.trainInputs.n * k);
     this.testOut = new Float64Array(this.testInputs.n * k);
     const p = Math.min(this.config.log.ntk.probe, this.trainInputs.n);
@@ -295,7 +328,7 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
   }
 
   get backendInfo(): BackendInfo {
-    return { backend: 'reference', precision: 'f64' };
+    return { backend: 'reference', precision: this.config.train.precision };
   }
 
   /** w(t) (the engine's own arrays: read-only). */
@@ -381,15 +414,22 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
 
   /** Runs `count` updates of the configured integrator. */
   step(count = 1): void {
-    for (let s = 0; s < count; s++) this.singleStep();
+    for (let s = 0; s < count; s++) {
+      this.prepareStep();
+      this.runner.forwardPhases(noBarrier);
+      this.writeResiduals();
+      this.runner.backwardPhases(this.stepCoefficients, noBarrier);
+      this.stepCount++;
+    }
+    this.syncParams();
   }
 
-  private singleStep(): void {
+  /**
+   * Update t's samples into the step buffers (SGD: the batch's x̃, y and f0; GD: the training set,
+   * written once) and its coefficients into `stepCoefficients`.
+   */
+  protected prepareStep(): void {
     const t = this.stepCount;
-    const { spec, coefficients: co } = this;
-    let inputs: AugmentedInputs;
-    let fw: DeepForward;
-    let outputs: Float64Array;
     if (this.batch) {
       if (this.batchRawX) {
         this.drawPopulationBatch(t, this.batchRawX, this.batch.x, this.batchY);
@@ -397,33 +437,40 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
       } else {
         this.gatherFiniteBatch(t, this.batch.x, this.batchY, this.f0Train, this.batchF0);
       }
-      inputs = this.batch;
-      fw = forwardWith(spec, co, this.current, inputs, true);
-      outputs = this.batchF0 ? this.centeredInto(fw.f, this.batchF0, new Float64Array(fw.f.length)) : fw.f;
-    } else {
-      inputs = this.trainInputs;
-      fw = this.trainPass();
-      outputs = this.trainOutputs();
+      this.stepBuffers.x.set(this.batch.x);
     }
-    const r = this.residual;
-    outputResiduals(this.config.loss, this.outputs, inputs.n, outputs, this.batchY, r);
-    if (spec.kappa !== 1) for (let i = 0; i < r.length; i++) r[i] *= spec.kappa;
-    const { grad } = this;
-    backward(spec, co, this.current, inputs, fw, r, grad);
-    for (let l = 0; l <= spec.depth; l++) {
+    const { weights, biases } = this.stepCoefficients as { weights: StepCoefficientSlot[]; biases: (StepCoefficientSlot | null)[] };
+    for (let l = 0; l <= this.spec.depth; l++) {
       const c = this.plan.at(t, this.weightGroup[l]);
-      const w = this.current.weights[l];
-      const g = grad.weights[l];
-      for (let q = 0; q < w.length; q++) w[q] = c.shrink * w[q] - c.step * g[q];
-      const bg = this.biasGroup[l];
-      if (bg >= 0) {
-        const cb = this.plan.at(t, bg);
-        const b = this.current.biases[l];
-        const gb = grad.biases[l];
-        for (let q = 0; q < b.length; q++) b[q] = cb.shrink * b[q] - cb.step * gb[q];
+      weights[l].shrink = c.shrink;
+      weights[l].step = c.step;
+      const slot = biases[l];
+      if (slot) {
+        const cb = this.plan.at(t, this.biasGroup[l]);
+        slot.shrink = cb.shrink;
+        slot.step = cb.step;
       }
     }
-    this.stepCount++;
+  }
+
+  /** r = κ ∂ℓ/∂f of the step's (centered) outputs f, into the step buffers (after the forward phases). */
+  protected writeResiduals(): void {
+    const { f, r, n } = this.stepBuffers;
+    const f0 = this.batch ? this.batchF0 : this.f0Train;
+    const outputs = f0 ? this.centeredInto(f, f0, this.stepOutputs) : f;
+    outputResiduals(this.config.loss, this.outputs, n, outputs, this.batchY, r);
+    const { kappa } = this.spec;
+    if (kappa !== 1) for (let i = 0; i < r.length; i++) r[i] *= kappa;
+  }
+
+  /** w(t) in float64 (`current`) from the step's parameters, after a run of steps. */
+  protected syncParams(): void {
+    const { stepParams: p, current } = this;
+    if (p === current) return;
+    for (let l = 0; l <= this.spec.depth; l++) {
+      current.weights[l].set(p.weights[l]);
+      current.biases[l].set(p.biases[l]);
+    }
   }
 
   /** Every observable of ARCHITECTURE.md §1 and the per-layer ones of §7 at the current step. */
@@ -519,6 +566,18 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
 
   /** Nothing to free. (The Engine interface's.) */
   dispose(): void {}
+}
+
+/** Where the step's arrays live: a typed array of the precision and length (blocks.ts). */
+export type StepAllocator = (Real: RealArrayConstructor, length: number) => RealArray;
+
+const ordinaryMemory: StepAllocator = (Real, length) => new Real(length);
+
+function noBarrier(): void {}
+
+interface StepCoefficientSlot {
+  shrink: number;
+  step: number;
 }
 
 registerEngine({

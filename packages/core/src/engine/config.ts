@@ -113,8 +113,8 @@ function rejectUnknown(field: string, value: object | undefined, known: readonly
 /**
  * Fills defaults (documented on the types above) and validates; errors name the field. The
  * model's family follows the routing rule of `resolveModelSpec` (depth ≥ 2 or a deep-only key:
- * the deep network of ARCHITECTURE.md §7). Deep networks run in float64 only (the reference
- * model; `train.precision: f32` is an error until a fast path exists), take no particle
+ * the deep network of ARCHITECTURE.md §7). Deep networks run in f64 or f32 (deep/blocks.ts's
+ * block-structured step, on the reference backend), take no particle
  * snapshots (`log.particles.every` defaults to 0 for them, and > 0 is an error) and log
  * `ntk_drift` with the tangent kernel Σ_l γ_l ∇_{w_l}f·∇_{w_l}f (one output).
  */
@@ -146,9 +146,6 @@ export function resolveSimulationConfig(input: SimulationConfigInput = {}): Simu
   }
   const model = resolveModelSpec(input.model);
   const deep = isDeepModel(model);
-  if (deep && train.precision !== 'f64') {
-    throw new InvalidInputError('train.precision', 'deep networks run in float64 only for now (the reference model; an f32 fast path is not written yet); use f64');
-  }
   if (deep && train.backend !== 'auto' && train.backend !== 'reference') {
     throw new InvalidInputError('train.backend', `deep networks run on the reference backend only for now (no ${train.backend} kernel is written yet); use auto or reference`);
   }
