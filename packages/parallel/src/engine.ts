@@ -20,6 +20,7 @@ registerEngine({
   kind: 'sharded',
   unsupported: (config, data) => {
     if (config.train.integrator !== 'gd' && !usesFiniteBatches(config, data)) return 'population SGD draws fresh samples on one thread';
+    if (config.train.optimizer !== 'sgd') return `optimizer ${config.train.optimizer} runs on the reference kernel, on one thread`;
     if (!SHARDED_BACKENDS.includes(config.train.backend)) return `the sharded engine runs the wasm or native kernels, not ${config.train.backend}`;
     return null;
   },
@@ -29,7 +30,7 @@ registerEngine({
 /**
  * Which engine runs `config` on `data` with `threads` threads: sharded when it has more than one
  * thread, the model has a sharded engine that supports the config (full-batch GD or finite-data
- * SGD, on wasm), and a step does at least {@link SHARD_MIN_PAIRS} sample·neuron pairs; else the
+ * SGD, on wasm, optimizer sgd), and a step does at least {@link SHARD_MIN_PAIRS} sample·neuron pairs; else the
  * single-thread engine. `data` may be the data itself or its shape before it is read (estimates).
  *
  * @example

@@ -5,7 +5,7 @@
  * object is strict: a misspelt key is an error, never a silently ignored setting.
  */
 import { z } from 'zod';
-import { ACTIVATIONS, BACKENDS, DATA_DEFAULTS, DATA_KINDS, DEFAULT_INIT, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, INIT_KINDS, INTEGRATORS, LOSSES, PARAMETERIZATIONS, PRECISIONS, SCHEDULES, isFileKind, type LogSpec, type ModelSpec } from '@mflab/core';
+import { ACTIVATIONS, BACKENDS, DATA_DEFAULTS, DATA_KINDS, DEFAULT_INIT, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, INIT_KINDS, INTEGRATORS, LOSSES, OPTIMIZERS, PARAMETERIZATIONS, PRECISIONS, SCHEDULES, isFileKind, type LogSpec, type ModelSpec } from '@mflab/core';
 
 const int = (min: number) => z.number().int().min(min);
 const positive = () => z.number().positive();
@@ -122,6 +122,15 @@ export const trainSchema = z.strictObject({
   schedule: oneOf(SCHEDULES).default(DEFAULT_TRAIN.schedule),
   precision: oneOf(PRECISIONS).default(DEFAULT_TRAIN.precision),
   backend: oneOf(BACKENDS).default(DEFAULT_TRAIN.backend),
+  /** The update rule (ARCHITECTURE.md §7): sgd, momentum (heavy ball) or adam (AdamW); momentum and adam run on the reference backend, f64. */
+  optimizer: oneOf(OPTIMIZERS).default(DEFAULT_TRAIN.optimizer),
+  // The hyperparameters have no default here: core fills them, and rejects one written for another optimizer.
+  /** momentum's β (default 0.9). */
+  momentum: z.number().optional(),
+  /** adam's β₁, β₂ (default [0.9, 0.999]). */
+  betas: z.array(z.number()).optional(),
+  /** adam's ε (default 1e-8). */
+  eps: z.number().optional(),
   /** A run whose training risk exceeds this (or is not finite) is stopped and marked diverged. */
   maxRisk: positive().default(1e6),
 });

@@ -5,8 +5,9 @@
  * w(0) and resume, the StepPlan's η_t, weight-decay shrink and SGD batches, centering, the
  * observable row, the NTK drift, prediction) and runs the float64 reference model of this
  * folder (network.ts): one step = forward (keeping the layers) → residuals (loss.ts) → backward
- * → per-tensor update w ← (1 − η_tλ) w − η_t γ_l ∇_{w}(κR), each tensor's coefficients from the
- * plan (one parameter group per tensor, drive γ_l).
+ * → per-tensor update of `train.optimizer` (optim/optimizer.ts; sgd: w ← (1 − η_tλ) w − η_t γ_l
+ * ∇_{w}(κR)), each tensor's coefficients from the plan (one parameter group per tensor, drive
+ * γ_l, or for adam the preset's Adam factor, scaling.ts `adamLrFactors`).
  */
 import { InvalidInputError } from '../errors.js';
 import { outputResiduals } from '../loss.js';
@@ -21,7 +22,8 @@ import { initDeepParams, resolveDeepInit, type DeepInit } from './init.js';
 import { backward, forwardWith, type DeepForward } from './network.js';
 import { allocateDeepParams, checkDeepParams, cloneDeepParams, type DeepParams } from './params.js';
 import { inputJacobian, jacobianSpectrum } from './jacobian.js';
-import { deepCoefficients, type DeepCoefficients } from './scaling.js';
+import { adamLrFactors, deepCoefficients, type DeepCoefficients } from './scaling.js';
+import { allocateOptimizerBuffers, optimizerStateEntries, restoreOptimizerState, updateSlice, type OptimizerBuffers } from '../optim/optimizer.js';
 import { resolveDeepSpec, type DeepSpec } from './spec.js';
 
 /**
@@ -211,6 +213,9 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
   private readonly trainOut: Float64Array;
   private readonly testOut: Float64Array;
   private readonly grad: DeepParams;
+  /** The optimizer's buffers of every weight tensor and every bias tensor (empty for sgd). */
+  private readonly weightState: OptimizerBuffers[];
+  private readonly biasState: OptimizerBuffers[];
   /** The probe of the per-layer observables: the first `log.ntk.probe` training inputs. */
   private readonly layerProbe: AugmentedInputs;
   /** h_l(0) on the layer probe, and what is logged at step 0 only (ρ_l, the Jacobian's spectrum). */
@@ -227,12 +232,14 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
     const weightGroup: number[] = [];
     const biasGroup: number[] = [];
     const drives: number[] = [];
+    // Adam's learning-rate factors come from the preset's Adam row, not SGD's γ_l (scaling.ts).
+    const adam = config.train.optimizer === 'adam' ? adamLrFactors(spec) : null;
     for (let l = 0; l <= spec.depth; l++) {
       weightGroup.push(drives.length);
-      drives.push(co.weights[l].lrFactor);
+      drives.push(adam ? adam.weights[l] : co.weights[l].lrFactor);
       const b = co.biases[l];
       biasGroup.push(b ? drives.length : -1);
-      if (b) drives.push(b.lrFactor);
+      if (b) drives.push(adam ? (adam.biases[l] as number) : b.lrFactor);
     }
     super(
       config,
@@ -255,6 +262,10 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
     this.biasGroup = biasGroup;
     this.current = cloneDeepParams(options.params ?? this.initialParams);
     this.grad = allocateDeepParams(spec);
+    const { optimizer } = this.config.train;
+    this.weightState = this.current.weights.map((w) => allocateOptimizerBuffers(optimizer, w.length));
+    this.biasState = this.current.biases.map((b) => allocateOptimizerBuffers(optimizer, b.length));
+    if (options.optimizerState) restoreOptimizerState(optimizer, this.namedOptimizerBuffers(), options.optimizerState);
     const k = this.outputs;
     const { model } = this.config;
     this.f0Train = model.centered ? this.forward(this.initialParams, this.trainInputs) : null;
@@ -381,20 +392,31 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
     if (spec.kappa !== 1) for (let i = 0; i < r.length; i++) r[i] *= spec.kappa;
     const { grad } = this;
     backward(spec, co, this.current, inputs, fw, r, grad);
+    const rule = this.config.train;
     for (let l = 0; l <= spec.depth; l++) {
-      const c = this.plan.at(t, this.weightGroup[l]);
       const w = this.current.weights[l];
-      const g = grad.weights[l];
-      for (let q = 0; q < w.length; q++) w[q] = c.shrink * w[q] - c.step * g[q];
+      updateSlice(rule, w, grad.weights[l], this.weightState[l], 0, w.length, this.plan.at(t, this.weightGroup[l]), t + 1);
       const bg = this.biasGroup[l];
       if (bg >= 0) {
-        const cb = this.plan.at(t, bg);
         const b = this.current.biases[l];
-        const gb = grad.biases[l];
-        for (let q = 0; q < b.length; q++) b[q] = cb.shrink * b[q] - cb.step * gb[q];
+        updateSlice(rule, b, grad.biases[l], this.biasState[l], 0, b.length, this.plan.at(t, bg), t + 1);
       }
     }
     this.stepCount++;
+  }
+
+  private namedOptimizerBuffers(): Record<string, OptimizerBuffers> {
+    const named: Record<string, OptimizerBuffers> = {};
+    this.weightState.forEach((state, l) => (named[`weights.${l}`] = state));
+    this.biasState.forEach((state, l) => {
+      if (this.biasGroup[l] >= 0) named[`biases.${l}`] = state;
+    });
+    return named;
+  }
+
+  /** The optimizer's buffers for the checkpoint (Engine's; views, valid until the next step). */
+  optimizerState(): Record<string, Float64Array> {
+    return optimizerStateEntries(this.config.train.optimizer, this.namedOptimizerBuffers());
   }
 
   /** Every observable of ARCHITECTURE.md §1 and the per-layer ones of §7 at the current step. */
