@@ -5,7 +5,7 @@
  * object is strict: a misspelt key is an error, never a silently ignored setting.
  */
 import { z } from 'zod';
-import { ACTIVATIONS, BACKENDS, DATA_DEFAULTS, DATA_KINDS, DEFAULT_INIT, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, INIT_KINDS, INTEGRATORS, LOSSES, OPTIMIZERS, PARAMETERIZATIONS, PRECISIONS, SCHEDULES, isFileKind, type LogSpec, type ModelSpec } from '@mflab/core';
+import { ACTIVATIONS, BACKENDS, DATA_DEFAULTS, DATA_KINDS, DEFAULT_INIT, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, INIT_KINDS, INTEGRATORS, LOSSES, OPTIMIZERS, PARAMETERIZATIONS, PRECISIONS, SCHEDULES, isFileKind, type LogSpec, type ModelSpec, type TrainSpec } from '@mflab/core';
 
 const int = (min: number) => z.number().int().min(min);
 const positive = () => z.number().positive();
@@ -175,8 +175,9 @@ export type ParsedConfig = z.output<typeof configSchema>;
 
 /**
  * A config with every default filled in: zod's parse resolved by core (`validateConfig`), so
- * `model` is core's {@link ModelSpec} (the two-layer or the deep network) and `log` core's.
+ * `model` is core's {@link ModelSpec} (the two-layer or the deep network), and `train` (with the
+ * optimizer's hyperparameters filled) and `log` core's.
  */
-export type AppConfig = Omit<ParsedConfig, 'model' | 'log'> & { model: ModelSpec; log: LogSpec & { checkpointEvery: number } };
+export type AppConfig = Omit<ParsedConfig, 'model' | 'log' | 'train'> & { model: ModelSpec; train: TrainSpec & { maxRisk: number }; log: LogSpec & { checkpointEvery: number } };
 /** A config as written (YAML/JSON, ARCHITECTURE.md §6): every key optional, before defaults. */
 export type AppConfigInput = z.input<typeof configSchema>;

@@ -143,6 +143,8 @@ describe('train.optimizer and its keys', () => {
   it('default to sgd, momentum 0.9, betas [0.9, 0.999], eps 1e-8', () => {
     const { train } = resolveSimulationConfig({});
     expect([train.optimizer, train.momentum, train.betas, train.eps]).toEqual(['sgd', 0.9, [0.9, 0.999], 1e-8]);
+    // A resolved config resolves again (it carries every default, for every optimizer).
+    expect(resolveSimulationConfig({ train }).train).toEqual(train);
     expect(resolveSimulationConfig({ train: { optimizer: 'adam', betas: [0.5, 0.9], eps: 1e-6 } }).train).toMatchObject({ optimizer: 'adam', betas: [0.5, 0.9], eps: 1e-6 });
   });
 
@@ -152,7 +154,7 @@ describe('train.optimizer and its keys', () => {
     ['one beta', { optimizer: 'adam', betas: [0.9] }, /^train\.betas: expected two numbers in \[0, 1\) \(β₁, β₂\), got \[0\.9\]$/],
     ['a beta of 1', { optimizer: 'adam', betas: [0.9, 1] }, /^train\.betas: expected two numbers in \[0, 1\)/],
     ['eps 0', { optimizer: 'adam', eps: 0 }, /^train\.eps: expected a finite number > 0, got 0$/],
-    ['momentum with sgd', { momentum: 0.5 }, /^train\.momentum: is a hyperparameter of optimizer momentum, but train\.optimizer is sgd; set train\.optimizer: momentum or leave train\.momentum out$/],
+    ['momentum ≠ its default with sgd', { momentum: 0.5 }, /^train\.momentum: is a hyperparameter of optimizer momentum, but train\.optimizer is sgd; set train\.optimizer: momentum or leave train\.momentum out$/],
     ['betas with momentum', { optimizer: 'momentum', betas: [0.9, 0.99] }, /^train\.betas: is a hyperparameter of optimizer adam, but train\.optimizer is momentum/],
     ['adam on wasm', { optimizer: 'adam', backend: 'wasm' }, /^train\.backend: optimizer adam runs on the reference backend only \(the fused wasm kernels[^\n]*use auto or reference, or optimizer sgd$/],
     ['momentum in f32', { optimizer: 'momentum', precision: 'f32' }, /^train\.precision: optimizer momentum runs on the reference backend, in float64 only; use f64, or optimizer sgd$/],

@@ -126,8 +126,9 @@ export function updateSlice(spec: OptimizerSpec, w: Float64Array, g: Float64Arra
 
 /**
  * Checks the optimizer keys of a `train` section (each error one line, naming the field). A
- * hyperparameter of another optimizer than the chosen one is an error rather than silently
- * ignored (`train.momentum` with `optimizer: adam` is almost surely a mistake).
+ * hyperparameter of another optimizer than the chosen one, set to other than its default, is an
+ * error rather than silently ignored (`train.momentum: 0.5` with `optimizer: adam` is almost
+ * surely a mistake); its default value passes, so that a resolved config resolves again.
  *
  * @example
  * resolveOptimizerSpec({ optimizer: 'adam', betas: [0.9, 0.99] }); // eps 1e-8, momentum 0.9
@@ -139,8 +140,11 @@ export function resolveOptimizerSpec(input: { optimizer?: unknown; momentum?: un
   }
   const name = optimizer as OptimizerName;
   const owner: Record<string, OptimizerName> = { momentum: 'momentum', betas: 'adam', eps: 'adam' };
+  // A resolved config carries every default, so a default value is accepted whatever the optimizer
+  // (resolution stays idempotent); a value that differs would be silently unused: an error.
+  const isDefault = (key: 'momentum' | 'betas' | 'eps'): boolean => JSON.stringify(input[key]) === JSON.stringify(DEFAULT_OPTIMIZER[key]);
   for (const key of ['momentum', 'betas', 'eps'] as const) {
-    if (input[key] !== undefined && owner[key] !== name) {
+    if (input[key] !== undefined && owner[key] !== name && !isDefault(key)) {
       throw new InvalidInputError(`train.${key}`, `is a hyperparameter of optimizer ${owner[key]}, but train.optimizer is ${name}; set train.optimizer: ${owner[key]} or leave train.${key} out`);
     }
   }
