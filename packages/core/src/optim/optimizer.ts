@@ -103,7 +103,9 @@ export function updateSlice(spec: OptimizerSpec, w: Float64Array, g: Float64Arra
       return;
     }
     case 'adam': {
-      const [beta1, beta2] = spec.betas;
+      // Index reads, not array destructuring: that goes through an iterator, an allocation per call.
+      const beta1 = spec.betas[0];
+      const beta2 = spec.betas[1];
       const eps = spec.eps;
       // m̂ = m / (1 − β₁ᵗ), √v̂ = √v / √(1 − β₂ᵗ), as torch.optim.AdamW (non-capturable path) computes them.
       const correction1 = 1 - Math.pow(beta1, t);
