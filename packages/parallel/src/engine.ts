@@ -20,7 +20,7 @@ registerEngine({
   kind: 'sharded',
   unsupported: (config, data) => {
     if (config.train.integrator !== 'gd' && !usesFiniteBatches(config, data)) return 'population SGD draws fresh samples on one thread';
-    if (config.train.optimizer !== 'sgd') return `optimizer ${config.train.optimizer} runs on the reference kernel, on one thread`;
+    if (config.train.optimizer !== 'sgd') return `optimizer ${config.train.optimizer} runs on the reference or native kernel, on one thread`;
     if (!SHARDED_BACKENDS.includes(config.train.backend)) return `the sharded engine runs the wasm or native kernels, not ${config.train.backend}`;
     return null;
   },

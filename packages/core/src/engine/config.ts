@@ -31,7 +31,8 @@ export interface TrainSpec {
   /**
    * The update rule (ARCHITECTURE.md §7, optim/optimizer.ts): `sgd` (plain gradient steps, the
    * default), `momentum` (heavy ball, β = `momentum`) or `adam` (AdamW: `betas`, `eps`, weight
-   * decay decoupled). momentum and adam run on the reference backend (float64) only.
+   * decay decoupled). momentum and adam run in float64 on the reference backend (`auto`) or the
+   * native one (when asked for).
    */
   optimizer: OptimizerName;
   /** β of `momentum` (default 0.9); an error with another optimizer. */
@@ -166,11 +167,11 @@ export function resolveSimulationConfig(input: SimulationConfigInput = {}): Simu
     betas: [optimizer.betas[0], optimizer.betas[1]],
     eps: optimizer.eps,
   };
-  if (train.optimizer !== 'sgd' && train.backend !== 'auto' && train.backend !== 'reference') {
-    throw new InvalidInputError('train.backend', `optimizer ${train.optimizer} runs on the reference backend only (the fused ${train.backend} kernels apply the SGD update; they do not hand out the gradient); use auto or reference, or optimizer sgd`);
+  if (train.optimizer !== 'sgd' && (train.backend === 'wasm' || train.backend === 'tfjs')) {
+    throw new InvalidInputError('train.backend', `optimizer ${train.optimizer} runs on the reference or native backend only (the fused ${train.backend} kernels apply the SGD update; they do not hand out the gradient); use auto, reference or native, or optimizer sgd`);
   }
   if (train.optimizer !== 'sgd' && train.precision !== 'f64') {
-    throw new InvalidInputError('train.precision', `optimizer ${train.optimizer} runs on the reference backend, in float64 only; use f64, or optimizer sgd`);
+    throw new InvalidInputError('train.precision', `optimizer ${train.optimizer} runs in float64 only (reference or native backend); use f64, or optimizer sgd`);
   }
   if (train.epochs !== null && train.integrator !== 'sgd') {
     throw new InvalidInputError('train.epochs', 'epochs are passes of minibatch SGD over the training set; set train.integrator: sgd, or use train.steps with gd');

@@ -14,9 +14,10 @@ import { PRECISIONS, TWO_LAYER, type DataSplit } from '../types.js';
 import { resolveSimulationConfig, type SimulationConfig, type SimulationConfigInput } from './config.js';
 import type { BackendInfo, Engine, EngineStart } from './engine.js';
 import { TwoLayerEngineBase } from './two-layer-engine.js';
-import type { InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
+import type { BlockUpdate, InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
 import type { ObservableRow } from './observables.js';
 import { ReferenceKernel } from './reference-kernel.js';
+import type { StepCoefficients } from './step-plan.js';
 import { allocateOptimizerBuffers, optimizerStateEntries, restoreOptimizerState, updateSlice, type OptimizerBuffers } from '../optim/optimizer.js';
 import { kernelsOfModel, registerEngine, registerKernel, resolveKernel, type KernelShape } from './registry.js';
 import { NativeKernel, nativeStepIsFaster } from './native-kernel.js';
@@ -64,14 +65,15 @@ registerKernel<StepKernel>({
  * takes the tfjs kernel for f32 on the GEMM-bound shapes where it was measured faster
  * ({@link tfjsStepIsFaster}) when `shape` is given and TensorFlow.js is loaded, else the fused
  * wasm SIMD kernel when it is built, else the reference kernel (float64 only). Optimizers
- * other than sgd always get the reference kernel (config resolution rejects the other backends).
+ * other than sgd get the reference kernel, or the native one when asked for (config resolution
+ * rejects the other backends).
  *
  * @example
  * const kernel = selectKernel(resolveSimulationConfig({ train: { backend: 'wasm', precision: 'f32' } }));
  */
 export function selectKernel(config: SimulationConfig, shape?: KernelShape): StepKernel {
-  // momentum and adam need the gradient g itself, which only the reference kernel hands out.
-  if (config.train.optimizer !== 'sgd') return new ReferenceKernel();
+  // momentum and adam need the gradient g itself, which the reference and native kernels hand out.
+  if (config.train.optimizer !== 'sgd' && config.train.backend !== 'native') return new ReferenceKernel();
   return resolveKernel<StepKernel>(TWO_LAYER, config.train, shape).create();
 }
 
@@ -151,6 +153,10 @@ export class Simulation extends TwoLayerEngineBase implements Engine<NetworkPara
    * (the kernel's fused update).
    */
   private readonly stateful: { gradA: Float64Array; gradB: Float64Array; a: OptimizerBuffers; b: OptimizerBuffers; gradScale: number } | null;
+  /** The native kernel's per-block hook (kernel.ts `updateWith`), made once; it reads the update's number and coefficients below. */
+  private readonly applyBlock: BlockUpdate;
+  private blockT = 0;
+  private blockCoefficients: Readonly<StepCoefficients> = { lr: 0, step: 0, shrink: 1 };
 
   constructor(config: SimulationConfig, data: DataSplit, options: SimulationOptions = {}) {
     super(config, data, options);
@@ -186,17 +192,25 @@ export class Simulation extends TwoLayerEngineBase implements Engine<NetworkPara
     this.residual = new Float64Array(this.batch.n * k);
     this.trainOut = new Float64Array(this.trainInputs.n * k);
     this.testOut = new Float64Array(this.testInputs.n * k);
+    this.applyBlock = (tensor, w, offset, g, count) => {
+      const state = this.stateful as NonNullable<Simulation['stateful']>;
+      const rule = this.config.train;
+      if (rule.optimizer === 'adam') for (let v = 0; v < count; v++) g[v] *= state.gradScale;
+      updateSlice(rule, w, g, tensor === 'a' ? state.a : state.b, offset, count, this.blockCoefficients, this.blockT, 0);
+    };
     const { optimizer } = train;
     if (optimizer === 'sgd') {
       this.stateful = null;
     } else {
-      if (!(this.kernel instanceof ReferenceKernel)) {
-        throw new InvalidInputError('train.backend', `optimizer ${optimizer} runs on the reference backend only, not ${this.kernel.backend}; use auto or reference`);
+      const reference = this.kernel instanceof ReferenceKernel;
+      if (!reference && (!this.kernel.updateWith || this.kernel.precision !== 'f64')) {
+        throw new InvalidInputError('train.backend', `optimizer ${optimizer} runs on the reference or native (f64) backend only, not ${this.kernel.backend} ${this.kernel.precision}; use auto, reference or native`);
       }
       const { m, D } = this.hostParams;
       this.stateful = {
-        gradA: new Float64Array(m * D),
-        gradB: new Float64Array(m * k),
+        // The reference kernel writes every neuron's g here; the native kernel hands out its own per block.
+        gradA: new Float64Array(reference ? m * D : 0),
+        gradB: new Float64Array(reference ? m * k : 0),
         a: allocateOptimizerBuffers(optimizer, m * D),
         b: allocateOptimizerBuffers(optimizer, m * k),
         gradScale: this.scaling.kappa * this.scaling.s,
@@ -283,7 +297,7 @@ export class Simulation extends TwoLayerEngineBase implements Engine<NetworkPara
 
   /**
    * momentum / adam: g of every neuron from the reference kernel (whose handle is the host
-   * params), then the optimizer's update of a and b. The plan's drive κγs is the learning-rate
+   * params), then the optimizer's update of a and b (the native kernel: per block, applyBlock). The plan's drive κγs is the learning-rate
    * factor of all three rules (for Adam: see optim/optimizer.ts and ARCHITECTURE.md §1's table —
    * g_j is O(1) per neuron in every row, so κγs is SGD's per-parameter displacement scale, and
    * Adam, which normalizes g, keeps each row's regime with the same factor); Adam gets the
@@ -291,6 +305,13 @@ export class Simulation extends TwoLayerEngineBase implements Engine<NetworkPara
    */
   private statefulUpdate(t: number): void {
     const state = this.stateful as NonNullable<Simulation['stateful']>;
+    if (!(this.kernel instanceof ReferenceKernel)) {
+      // The native kernel: its blocks' g go through applyBlock (the same rule, per block).
+      this.blockT = t + 1;
+      this.blockCoefficients = this.plan.at(t);
+      (this.kernel.updateWith as NonNullable<StepKernel['updateWith']>)(this.paramsHandle, this.batchHandle, this.residual, 0, this.paramsHandle.m, this.applyBlock);
+      return;
+    }
     const { gradA, gradB, gradScale } = state;
     const params = this.paramsHandle as NetworkParams;
     (this.kernel as ReferenceKernel).gradients(params, this.batchHandle, this.residual, 0, params.m, gradA, gradB);

@@ -4,7 +4,9 @@
  * Simulation to 1e-10 with momentum and adam too (mean-field, ntk, lazy: the Adam factors of
  * scaling.ts's `adamLrFactors` are §1's κγs there); a run resumed from (w(0), w(t), t, optimizer
  * state) is bitwise the uninterrupted one; the deep sgd step is bitwise network.ts's reference
- * `deepGdStep`, momentum with β = 0 bitwise sgd; the Adam factors of mup are TP5 Table 3's.
+ * `deepGdStep`, momentum with β = 0 bitwise sgd; the Adam factors of mup are TP5 Table 3's; the
+ * native kernel (ONNX Runtime GEMM, f64; skipped where it is not installed) runs momentum and
+ * adam block by block and follows the reference kernel to 1e-11.
  */
 import { describe, expect, it } from 'vitest';
 import type { SimulationConfigInput } from '../engine/config.js';
@@ -19,6 +21,7 @@ import { adamLrFactors } from '../deep/scaling.js';
 import { resolveDeepSpec } from '../deep/spec.js';
 import { twoLayerParamsFromDeep } from '../deep/two-layer.js';
 import type { OptimizerName } from './optimizer.js';
+import { loadNativeRuntime } from '../native/runtime.js';
 
 const data = randomSplit(32, 8, 3, 11);
 
@@ -168,4 +171,28 @@ describe("Adam's learning-rate factors (scaling.ts adamLrFactors)", () => {
     const spec = resolveDeepSpec({ d: 2, depth: 2, width: 8, scaling: { layers: [{ a: 0, b: 0, c: 0 }, { a: 0, b: 0.5, c: 0 }, { a: 0, b: 0.5, c: 0 }] } });
     expect(() => adamLrFactors(spec)).toThrow(/^train\.optimizer: adam needs the Adam learning rates of a named scaling[^\n]*$/);
   });
+});
+
+const native = loadNativeRuntime();
+describe.skipIf(!native.ok)('the native kernel (f64) runs momentum and adam per block', () => {
+  for (const optimizer of ['momentum', 'adam'] as const) {
+    it(`${optimizer}: 30 steps, width 300 (two blocks of the native kernel's 256, the second partial), k = 1, follow the reference to 1e-11; resume is bitwise`, () => {
+      const config = (steps: number, backend: 'native' | 'reference'): SimulationConfigInput => ({ ...twoLayerConfig(optimizer, steps, 0.02), model: { width: 300 }, train: { ...twoLayerConfig(optimizer, steps, 0.02).train, backend } });
+      const nat = Simulation.create(config(30, 'native'), data);
+      const ref = Simulation.create(config(30, 'reference'), data);
+      expect(nat.backendInfo.backend).toBe('native');
+      nat.step(30);
+      ref.step(30);
+      expect(relativeMaxError(nat.params.a, ref.params.a)).toBeLessThanOrEqual(1e-11);
+      expect(relativeMaxError(nat.params.b, ref.params.b)).toBeLessThanOrEqual(1e-11);
+      expect(relativeMaxError(Object.values(nat.optimizerState())[0], Object.values(ref.optimizerState())[0])).toBeLessThanOrEqual(1e-10);
+      const first = Simulation.create(config(30, 'native'), data);
+      first.step(11);
+      const saved = Object.fromEntries(Object.entries(first.optimizerState()).map(([k, v]) => [k, Float64Array.from(v)]));
+      const params = { ...first.params, a: Float64Array.from(first.params.a), b: Float64Array.from(first.params.b) };
+      const resumed = Simulation.create(config(30, 'native'), data, { initialParams: first.initialParams, params, startStep: 11, optimizerState: saved });
+      resumed.step(19);
+      expect([bits(resumed.params.a), bits(resumed.params.b)]).toEqual([bits(nat.params.a), bits(nat.params.b)]);
+    });
+  }
 });

@@ -156,8 +156,8 @@ describe('train.optimizer and its keys', () => {
     ['eps 0', { optimizer: 'adam', eps: 0 }, /^train\.eps: expected a finite number > 0, got 0$/],
     ['momentum ≠ its default with sgd', { momentum: 0.5 }, /^train\.momentum: is a hyperparameter of optimizer momentum, but train\.optimizer is sgd; set train\.optimizer: momentum or leave train\.momentum out$/],
     ['betas with momentum', { optimizer: 'momentum', betas: [0.9, 0.99] }, /^train\.betas: is a hyperparameter of optimizer adam, but train\.optimizer is momentum/],
-    ['adam on wasm', { optimizer: 'adam', backend: 'wasm' }, /^train\.backend: optimizer adam runs on the reference backend only \(the fused wasm kernels[^\n]*use auto or reference, or optimizer sgd$/],
-    ['momentum in f32', { optimizer: 'momentum', precision: 'f32' }, /^train\.precision: optimizer momentum runs on the reference backend, in float64 only; use f64, or optimizer sgd$/],
+    ['adam on wasm', { optimizer: 'adam', backend: 'wasm' }, /^train\.backend: optimizer adam runs on the reference or native backend only \(the fused wasm kernels[^\n]*use auto, reference or native, or optimizer sgd$/],
+    ['momentum in f32', { optimizer: 'momentum', precision: 'f32' }, /^train\.precision: optimizer momentum runs in float64 only \(reference or native backend\); use f64, or optimizer sgd$/],
   ];
   for (const [what, train, message] of bad) {
     it(`${what}: one line naming the field`, () => {

@@ -76,7 +76,9 @@ export function allocateOptimizerBuffers(optimizer: OptimizerName, length: numbe
 /**
  * Applies one update of `spec`'s rule to w[offset .. offset + count) from the gradient g (same
  * indices) and the tensor's state, with the StepPlan coefficients of the slice's group and `t`,
- * the 1-based number of this update (Adam's bias correction). Allocation-free.
+ * the 1-based number of this update (Adam's bias correction); the gradient of w[q] is
+ * g[q − offset + gradOffset] (default: the same index; a block-local gradient passes 0).
+ * Allocation-free.
  *
  * @example
  * const w = Float64Array.of(1, 2);
@@ -85,18 +87,20 @@ export function allocateOptimizerBuffers(optimizer: OptimizerName, length: numbe
  * const spec: OptimizerSpec = { optimizer: 'momentum', momentum: 0.9, betas: [0.9, 0.999], eps: 1e-8 };
  * updateSlice(spec, w, g, state, 0, 2, { lr: 0.1, step: 0.1, shrink: 1 }, 1); // w = [0.95, 2.1]
  */
-export function updateSlice(spec: OptimizerSpec, w: Float64Array, g: Float64Array, state: OptimizerBuffers, offset: number, count: number, c: Readonly<StepCoefficients>, t: number): void {
+export function updateSlice(spec: OptimizerSpec, w: Float64Array, g: Float64Array, state: OptimizerBuffers, offset: number, count: number, c: Readonly<StepCoefficients>, t: number, gradOffset = offset): void {
   const { step, shrink } = c;
   const end = offset + count;
+  // g's index of w[q] (a kernel's block-local gradient starts at 0; the state shares w's indices).
+  const shift = gradOffset - offset;
   switch (spec.optimizer) {
     case 'sgd':
-      for (let q = offset; q < end; q++) w[q] = shrink * w[q] - step * g[q];
+      for (let q = offset; q < end; q++) w[q] = shrink * w[q] - step * g[q + shift];
       return;
     case 'momentum': {
       const beta = spec.momentum;
       const v = state.first;
       for (let q = offset; q < end; q++) {
-        const vq = beta * v[q] + g[q];
+        const vq = beta * v[q] + g[q + shift];
         v[q] = vq;
         w[q] = shrink * w[q] - step * vq;
       }
@@ -114,7 +118,7 @@ export function updateSlice(spec: OptimizerSpec, w: Float64Array, g: Float64Arra
       const m = state.first;
       const v = state.second;
       for (let q = offset; q < end; q++) {
-        const gq = g[q];
+        const gq = g[q + shift];
         const mq = beta1 * m[q] + (1 - beta1) * gq;
         const vq = beta2 * v[q] + (1 - beta2) * gq * gq;
         m[q] = mq;
