@@ -13,6 +13,7 @@ export { classLossGradient, classLossValue, lossDerivative, lossValue, outputRes
 export * from './model/index.js';
 export * from './engine/index.js';
 export * from './deep/index.js';
+export * from './optim/index.js';
 export {
   DATA_DEFAULTS,
   FILE_DATA_KINDS,

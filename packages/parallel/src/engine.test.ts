@@ -1,7 +1,8 @@
 /**
  * The one engine rule and model families: a deep config (ARCHITECTURE.md §7) stays on core's
  * single-thread `DeepSimulation` whatever the thread count (no sharded deep engine exists yet),
- * and the sharded engine refuses it with one line naming the field.
+ * and the sharded engine refuses it with one line naming the field; so do momentum and adam
+ * runs (train.optimizer), which only the reference kernel can step.
  */
 import { describe, expect, it } from 'vitest';
 import { DeepSimulation, InvalidInputError, makeDataset, resolveDataSpec, resolveSimulationConfig, runSimulationAsync } from '@mflab/core';
@@ -18,6 +19,21 @@ describe('createEngine and deep networks', () => {
     expect(chooseEngine(twoLayer, data, 4)).toBe('sharded');
     expect(chooseEngine(deep, data, 4)).toBe('sharded');
     expect(chooseEngine(deep, data, 1)).toBe('single-thread');
+  });
+
+  it('keeps momentum and adam runs on one thread (the reference kernel holds their state), and builds them there', async () => {
+    for (const optimizer of ['momentum', 'adam'] as const) {
+      const config = resolveSimulationConfig({ model: { width: 1024 }, train: { steps: 2, lr: 0.05, optimizer }, log: { every: 1 } });
+      expect(chooseEngine(config, data, 4)).toBe('single-thread');
+      const engine = await createEngine({ ...config, model: { ...config.model, width: 16 } }, data, { threads: 4 });
+      try {
+        expect(engine.backendInfo).toEqual({ backend: 'reference', precision: 'f64' });
+        expect((await runSimulationAsync(engine)).status).toBe('done');
+        expect(Object.keys(engine.optimizerState?.() ?? {}).length).toBe(optimizer === 'adam' ? 4 : 2);
+      } finally {
+        await engine.dispose();
+      }
+    }
   });
 
   it('builds DeepSimulation through the registry and runs it', async () => {

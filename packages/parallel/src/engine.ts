@@ -21,6 +21,7 @@ registerEngine({
   kind: 'sharded',
   unsupported: (config, data) => {
     if (config.train.integrator !== 'gd' && !usesFiniteBatches(config, data)) return 'population SGD draws fresh samples on one thread';
+    if (config.train.optimizer !== 'sgd') return `optimizer ${config.train.optimizer} runs on the reference or native kernel, on one thread`;
     if (!SHARDED_BACKENDS.includes(config.train.backend)) return `the sharded engine runs the wasm or native kernels, not ${config.train.backend}`;
     return null;
   },
@@ -32,15 +33,15 @@ registerEngine({
 registerEngine({
   model: DEEP,
   kind: 'sharded',
-  unsupported: () => null,
+  unsupported: (config) => (config.train.optimizer !== 'sgd' ? `train.optimizer: ${config.train.optimizer} runs on one thread (its state is not sharded yet)` : null),
   create: (config, data, options) => ShardedDeepSimulation.start(config, data, { ...(options as ShardedDeepOptions), workers: options.threads }),
 });
 
 /**
  * Which engine runs `config` on `data` with `threads` threads: sharded when it has more than one
  * thread, the model has a sharded engine that supports the config (two-layer: full-batch GD or
- * finite-data SGD, on wasm; deep: any), and a step does at least {@link SHARD_MIN_PAIRS}
- * sample·neuron pairs (deep: neurons summed over the layers); else the
+ * finite-data SGD, on wasm or native, optimizer sgd; deep: optimizer sgd), and a step does at
+ * least {@link SHARD_MIN_PAIRS} sample·neuron pairs (deep: neurons summed over the layers); else the
  * single-thread engine. `data` may be the data itself or its shape before it is read (estimates).
  *
  * @example

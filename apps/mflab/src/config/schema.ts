@@ -5,7 +5,7 @@
  * object is strict: a misspelt key is an error, never a silently ignored setting.
  */
 import { z } from 'zod';
-import { ACTIVATIONS, BACKENDS, DATA_DEFAULTS, DATA_KINDS, DEFAULT_INIT, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, INIT_KINDS, INTEGRATORS, LOSSES, PARAMETERIZATIONS, PRECISIONS, SCHEDULES, isFileKind, type LogSpec, type ModelSpec } from '@mflab/core';
+import { ACTIVATIONS, BACKENDS, DATA_DEFAULTS, DATA_KINDS, DEFAULT_INIT, DEFAULT_LOG, DEFAULT_MODEL, DEFAULT_TRAIN, INIT_KINDS, INTEGRATORS, LOSSES, OPTIMIZERS, PARAMETERIZATIONS, PRECISIONS, SCHEDULES, isFileKind, type LogSpec, type ModelSpec, type TrainSpec } from '@mflab/core';
 
 const int = (min: number) => z.number().int().min(min);
 const positive = () => z.number().positive();
@@ -122,6 +122,15 @@ export const trainSchema = z.strictObject({
   schedule: oneOf(SCHEDULES).default(DEFAULT_TRAIN.schedule),
   precision: oneOf(PRECISIONS).default(DEFAULT_TRAIN.precision),
   backend: oneOf(BACKENDS).default(DEFAULT_TRAIN.backend),
+  /** The update rule (ARCHITECTURE.md §7): sgd, momentum (heavy ball) or adam (AdamW); momentum and adam run on the reference backend, f64. */
+  optimizer: oneOf(OPTIMIZERS).default(DEFAULT_TRAIN.optimizer),
+  // The hyperparameters have no default here: core fills them, and rejects one written for another optimizer.
+  /** momentum's β (default 0.9). */
+  momentum: z.number().optional(),
+  /** adam's β₁, β₂ (default [0.9, 0.999]). */
+  betas: z.array(z.number()).optional(),
+  /** adam's ε (default 1e-8). */
+  eps: z.number().optional(),
   /** A run whose training risk exceeds this (or is not finite) is stopped and marked diverged. */
   maxRisk: positive().default(1e6),
 });
@@ -166,8 +175,9 @@ export type ParsedConfig = z.output<typeof configSchema>;
 
 /**
  * A config with every default filled in: zod's parse resolved by core (`validateConfig`), so
- * `model` is core's {@link ModelSpec} (the two-layer or the deep network) and `log` core's.
+ * `model` is core's {@link ModelSpec} (the two-layer or the deep network), and `train` (with the
+ * optimizer's hyperparameters filled) and `log` core's.
  */
-export type AppConfig = Omit<ParsedConfig, 'model' | 'log'> & { model: ModelSpec; log: LogSpec & { checkpointEvery: number } };
+export type AppConfig = Omit<ParsedConfig, 'model' | 'log' | 'train'> & { model: ModelSpec; train: TrainSpec & { maxRisk: number }; log: LogSpec & { checkpointEvery: number } };
 /** A config as written (YAML/JSON, ARCHITECTURE.md §6): every key optional, before defaults. */
 export type AppConfigInput = z.input<typeof configSchema>;

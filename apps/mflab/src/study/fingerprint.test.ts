@@ -27,6 +27,19 @@ describe('config fingerprints', () => {
     expect(configFingerprint(validateConfig(lazy))).toBe('sha256:ce62715654ec819e26d46d86cc5cc44a');
   });
 
+  it('change with the optimizer and the hyperparameters it reads, not with those it ignores (sgd: the fingerprints above)', () => {
+    const sgd = configFingerprint(validateConfig(base));
+    const momentum = configFingerprint(validateConfig({ ...base, train: { ...base.train, optimizer: 'momentum' } }));
+    const adam = configFingerprint(validateConfig({ ...base, train: { ...base.train, optimizer: 'adam' } }));
+    expect(new Set([sgd, momentum, adam]).size).toBe(3);
+    expect(configFingerprint(validateConfig({ ...base, train: { ...base.train, optimizer: 'momentum', momentum: 0.5 } }))).not.toBe(momentum);
+    expect(configFingerprint(validateConfig({ ...base, train: { ...base.train, optimizer: 'adam', betas: [0.9, 0.99] } }))).not.toBe(adam);
+    expect(configFingerprint(validateConfig({ ...base, train: { ...base.train, optimizer: 'adam', eps: 1e-6 } }))).not.toBe(adam);
+    // A resolved config carries every default; the unread ones leave the fingerprint alone.
+    const resolved = validateConfig({ ...base, train: { ...base.train, optimizer: 'momentum' } });
+    expect(configFingerprint({ ...resolved, train: { ...resolved.train, betas: [0.5, 0.5], eps: 1 } })).toBe(momentum);
+  });
+
   it('do not depend on key order', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, { x: 1, y: 2 }] }, b: 1 }));
   });

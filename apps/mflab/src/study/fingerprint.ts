@@ -6,7 +6,8 @@
  *
  * Left out, because they cannot change a number: `name`, `title`, `description` (labels),
  * `log.checkpointEvery` (how often the state is saved; a resumed run is bitwise the same for any
- * value) and `grid` (a study's own; each run's config already holds its grid values).
+ * value), `grid` (a study's own; each run's config already holds its grid values), and the
+ * optimizer keys the run's `train.optimizer` does not read (all four for sgd).
  */
 import { createHash } from 'node:crypto';
 
@@ -26,6 +27,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export function resultsView(config: unknown, extraOmit: readonly string[] = []): Json {
   const copy = JSON.parse(JSON.stringify(config ?? null)) as Json;
   for (const path of [...UNFINGERPRINTED_KEYS, ...extraOmit]) deletePath(copy, path.split('.'));
+  for (const path of unusedOptimizerKeys(copy)) deletePath(copy, path.split('.'));
   return copy;
 }
 
@@ -36,6 +38,20 @@ function deletePath(target: Json, path: string[]): void {
     node = node[key];
   }
   if (node !== null && typeof node === 'object' && !Array.isArray(node)) delete node[path[path.length - 1]];
+}
+
+/**
+ * The optimizer keys of `train` that cannot change a number: with `sgd` (the default, and what
+ * every run had before optimizers existed, so their fingerprints are unchanged) all four; with
+ * `momentum` Adam's `betas` and `eps`; with `adam` `momentum`.
+ */
+function unusedOptimizerKeys(config: Json): string[] {
+  const train = config !== null && typeof config === 'object' && !Array.isArray(config) ? config.train : undefined;
+  if (train === null || typeof train !== 'object' || Array.isArray(train)) return [];
+  const optimizer = train.optimizer ?? 'sgd';
+  if (optimizer === 'sgd') return ['train.optimizer', 'train.momentum', 'train.betas', 'train.eps'];
+  if (optimizer === 'momentum') return ['train.betas', 'train.eps'];
+  return ['train.momentum'];
 }
 
 /** JSON with object keys sorted at every level, so equal configs print equally. */

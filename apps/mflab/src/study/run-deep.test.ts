@@ -1,7 +1,8 @@
 /**
  * One deep run (ARCHITECTURE.md §7) through `executeRun`: stopped at a log point and resumed from
  * its checkpoint (the layers of a deep network, checkpoint.arrow's `params.weights.<l>`), its
- * metrics — per-layer list columns included — are bitwise those of an uninterrupted run; the
+ * metrics — per-layer list columns included — are bitwise those of an uninterrupted run (and so
+ * are a deep and a two-layer run with momentum and adam, whose state the checkpoint holds); the
  * estimate of a deep run counts its parameters.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -62,6 +63,31 @@ describe('a deep run through executeRun', () => {
     expect(metricBits(split)).toEqual(metricBits(full));
     expect(readFileSync(join(split, 'outputs.arrow')).equals(readFileSync(join(full, 'outputs.arrow')))).toBe(true);
   });
+
+  // train.optimizer's state (momentum's v, Adam's m and v) rides in the checkpoint: resume stays bitwise.
+  const TWO_LAYER = { seed: 3, data: { kind: 'teacher', d: 3, n: 40, nTest: 10 }, model: { width: 16 }, train: { steps: 30, lr: 0.05, weightDecay: 0.01 }, log: { every: 3, checkpointEvery: 6, particles: { every: 0 } } };
+  for (const optimizer of ['momentum', 'adam'] as const) {
+    for (const [family, base] of [['deep', CONFIG], ['two-layer', TWO_LAYER]] as const) {
+      it(`${family}, optimizer ${optimizer}: stopped and resumed from its checkpoint (with the optimizer state), writes the metrics of an uninterrupted run bit for bit`, async () => {
+        const config = validateConfig({ ...base, train: { ...base.train, optimizer, lr: optimizer === 'adam' ? 0.01 : 0.05 } });
+        expect(config.train).toMatchObject({ optimizer, momentum: 0.9, betas: [0.9, 0.999], eps: 1e-8 });
+        const full = tempDir(`${optimizer}-full`);
+        expect((await executeRun({ config, dir: full })).status).toBe('done');
+        expect(JSON.parse(readFileSync(join(full, 'run.json'), 'utf8')).config.train).toMatchObject({ optimizer, momentum: 0.9, betas: [0.9, 0.999], eps: 1e-8 });
+        const split = tempDir(`${optimizer}-split`);
+        let polls = 0;
+        expect((await executeRun({ config, dir: split, shouldStop: () => ++polls > 4 })).status).toBe('stopped');
+        const checkpoint = readCheckpoint(split)!;
+        expect(checkpoint.step).toBeGreaterThan(0);
+        const first = family === 'deep' ? 'optimizer.first.weights.0' : 'optimizer.first.a';
+        expect(checkpoint.integrator?.[first]).toBeInstanceOf(Float64Array);
+        expect('optimizer.second.b' in (checkpoint.integrator ?? {}) || 'optimizer.second.weights.0' in (checkpoint.integrator ?? {})).toBe(optimizer === 'adam');
+        expect((await executeRun({ config, dir: split, resume: true })).status).toBe('done');
+        expect(metricBits(split)).toEqual(metricBits(full));
+        expect(readFileSync(join(split, 'outputs.arrow')).equals(readFileSync(join(full, 'outputs.arrow')))).toBe(true);
+      });
+    }
+  }
 
   it('is estimated by its parameter count (a depth-4 width-1024 net weighs more than its two-layer namesake)', () => {
     const deep = estimateRun(validateConfig({ model: { depth: 4, width: 1024 }, train: { steps: 10 } }));

@@ -85,7 +85,8 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   try {
     const data = await loadDataset(dataSpecOf(config), config.data.seed);
     const checkpoint: StoredCheckpoint | null = request.resume ? readCheckpoint(dir) : null;
-    const resumeOptions = checkpoint ? { initialParams: checkpoint.initialParams, params: checkpoint.params, startStep: checkpoint.step } : {};
+    // The optimizer's state (momentum / Adam buffers) rides in the checkpoint's `integrator.*` rows.
+    const resumeOptions = checkpoint ? { initialParams: checkpoint.initialParams, params: checkpoint.params, startStep: checkpoint.step, optimizerState: checkpoint.integrator ?? {} } : {};
     // The one rule for which engine runs (core's single thread, or sharded): @mflab/parallel's createEngine.
     engine = await createEngine(simulationConfigOf(config), data, { threads: request.threads ?? 1, ...resumeOptions });
     const outputs = engine.outputs;
@@ -127,7 +128,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
           tooLarge = `the parameters blew up at step ${row.step} (l2 = ${row.l2.toExponential(3)}, ${MAX_L2_GROWTH.toExponential(0)}× their start) while risk_train = ${row.risk_train.toExponential(3)}`;
         }
         if (row.step >= nextCheckpoint && row.step < total) {
-          w.checkpoint({ step: row.step, params: run.params, initialParams: run.initialParams });
+          w.checkpoint({ step: row.step, params: run.params, initialParams: run.initialParams, integrator: run.optimizerState?.() ?? {} });
           nextCheckpoint = row.step + every;
         }
         request.onProgress?.(row.step, total, row);
@@ -143,7 +144,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
       status = 'diverged';
       reason = tooLarge;
     }
-    w.checkpoint({ step: run.currentStep, params: run.params, initialParams: run.initialParams });
+    w.checkpoint({ step: run.currentStep, params: run.params, initialParams: run.initialParams, integrator: run.optimizerState?.() ?? {} });
     writeOutputs(dir, await run.testOutputs(), outputs);
     w.close();
     writer = null;

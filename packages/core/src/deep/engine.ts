@@ -5,8 +5,10 @@
  * w(0) and resume, the StepPlan's η_t, weight-decay shrink and SGD batches, centering, the
  * observable row, the NTK drift, prediction) and runs the float64 reference model of this
  * folder's block-structured step (blocks.ts; in f64 bitwise network.ts's reference): one step =
- * forward → residuals (loss.ts) → backward → per-tensor update w ← (1 − η_tλ) w − η_t γ_l ∇_{w}(κR),
- * each tensor's coefficients from the plan (one parameter group per tensor, drive γ_l). In f32 the
+ * forward → residuals (loss.ts) → backward → per-tensor update of `train.optimizer` (optim/
+ * optimizer.ts; sgd: w ← (1 − η_tλ) w − η_t γ_l ∇_{w}(κR)), each tensor's coefficients from the
+ * plan (one parameter group per tensor, drive γ_l, or for adam the preset's Adam factor, scaling.ts
+ * `adamLrFactors`). In f32 the
  * step's parameters and activations are float32 (blocks.ts); w(0) is rounded to f32 and the
  * observables are computed in float64 from the float32 parameters.
  */
@@ -22,12 +24,13 @@ import { EngineBase, outputsFor, type BackendInfo, type Engine, type EngineStart
 import type { DeepObservableRow, LayerObservables, ParameterSummary } from '../engine/observables.js';
 import { registerEngine } from '../engine/registry.js';
 import { initDeepParams, resolveDeepInit, type DeepInit } from './init.js';
-import { DEEP_BLOCK_SIZE, DeepBlockRunner, allocateDeepStepBuffers, sgdBlockUpdate, type DeepParamsOf, type DeepStepBuffers, type DeepUpdateCoefficients, type RealArray, type RealArrayConstructor } from './blocks.js';
+import { DEEP_BLOCK_SIZE, DeepBlockRunner, allocateDeepStepBuffers, sgdBlockUpdate, type BlockUpdate, type DeepParamsOf, type DeepStepBuffers, type DeepUpdateCoefficients, type RealArray, type RealArrayConstructor } from './blocks.js';
 import { backward, forwardWith, type DeepForward } from './network.js';
 import { allocateDeepParams, checkDeepParams, cloneDeepParams, type DeepParams } from './params.js';
 import { inputJacobian, jacobianSpectrum } from './jacobian.js';
 import { deepGradientGrams, layerTangentKernels, sumLayerKernels } from './layer-kernel.js';
-import { deepCoefficients, type DeepCoefficients } from './scaling.js';
+import { adamLrFactors, deepCoefficients, type DeepCoefficients } from './scaling.js';
+import { allocateOptimizerBuffers, optimizerStateEntries, restoreOptimizerState, updateSlice, type OptimizerBuffers } from '../optim/optimizer.js';
 import { resolveDeepSpec, type DeepSpec } from './spec.js';
 
 /**
@@ -231,6 +234,9 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
   /** The update coefficients of the current step, per tensor (filled from the plan each step). */
   protected readonly stepCoefficients: DeepUpdateCoefficients;
   private readonly runner: DeepBlockRunner;
+  /** The optimizer's buffers of every weight tensor and every bias tensor (empty for sgd). */
+  private readonly weightState: OptimizerBuffers[];
+  private readonly biasState: OptimizerBuffers[];
   /** The probe of the per-layer observables: the first `log.ntk.probe` training inputs. */
   private readonly layerProbe: AugmentedInputs;
   /** h_l(0) on the layer probe, and what is logged at step 0 only (ρ_l, the Jacobian's spectrum). */
@@ -253,12 +259,14 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
     const weightGroup: number[] = [];
     const biasGroup: number[] = [];
     const drives: number[] = [];
+    // Adam's learning-rate factors come from the preset's Adam row, not SGD's γ_l (scaling.ts).
+    const adam = config.train.optimizer === 'adam' ? adamLrFactors(spec) : null;
     for (let l = 0; l <= spec.depth; l++) {
       weightGroup.push(drives.length);
-      drives.push(co.weights[l].lrFactor);
+      drives.push(adam ? adam.weights[l] : co.weights[l].lrFactor);
       const b = co.biases[l];
       biasGroup.push(b ? drives.length : -1);
-      if (b) drives.push(b.lrFactor);
+      if (b) drives.push(adam ? (adam.biases[l] as number) : b.lrFactor);
     }
     super(
       config,
@@ -315,7 +323,11 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
       weights: co.weights.map(() => ({ shrink: 1, step: 0 })),
       biases: co.biases.map((b) => (b ? { shrink: 1, step: 0 } : null)),
     };
-    this.runner = new DeepBlockRunner({ spec, co, params: this.stepParams, buffers: this.stepBuffers, update: sgdBlockUpdate }, DEEP_BLOCK_SIZE, 1, 0);
+    const { optimizer } = this.config.train;
+    this.weightState = this.current.weights.map((w) => allocateOptimizerBuffers(optimizer, w.length));
+    this.biasState = this.current.biases.map((b) => allocateOptimizerBuffers(optimizer, b.length));
+    if (options.optimizerState) restoreOptimizerState(optimizer, this.namedOptimizerBuffers(), options.optimizerState);
+    this.runner = new DeepBlockRunner({ spec, co, params: this.stepParams, buffers: this.stepBuffers, update: optimizer === 'sgd' ? sgdBlockUpdate : this.optimizerBlockUpdate() }, DEEP_BLOCK_SIZE, 1, 0);
     this.trainOut = new Float64Array(this.trainInputs.n * k);
     this.testOut = new Float64Array(this.testInputs.n * k);
     const p = Math.min(this.config.log.ntk.probe, this.trainInputs.n);
@@ -410,6 +422,35 @@ export class DeepSimulation extends EngineBase<DeepParams> implements Engine<Dee
   testOutputs(): Float64Array {
     if (this.testInputs.n === 0) return this.testOut;
     return this.centeredInto(this.forward(this.current, this.testInputs), this.f0Test, this.testOut);
+  }
+
+  /**
+   * The blocked step's update for momentum and adam: a block's rows of a tensor through
+   * optim/optimizer.ts's `updateSlice`, with that tensor's state (found by the tensor: one Map
+   * lookup per block, no allocation) and update t + 1.
+   */
+  private optimizerBlockUpdate(): BlockUpdate {
+    const stateOf = new Map<RealArray, OptimizerBuffers>();
+    this.stepParams.weights.forEach((w, l) => stateOf.set(w, this.weightState[l]));
+    this.stepParams.biases.forEach((b, l) => {
+      if (b.length > 0) stateOf.set(b, this.biasState[l]);
+    });
+    const rule = this.config.train;
+    return (w, g, offset, gOffset, count, c) => updateSlice(rule, w, g, stateOf.get(w) as OptimizerBuffers, offset, count, c, this.stepCount + 1, gOffset);
+  }
+
+  private namedOptimizerBuffers(): Record<string, OptimizerBuffers> {
+    const named: Record<string, OptimizerBuffers> = {};
+    this.weightState.forEach((state, l) => (named[`weights.${l}`] = state));
+    this.biasState.forEach((state, l) => {
+      if (this.biasGroup[l] >= 0) named[`biases.${l}`] = state;
+    });
+    return named;
+  }
+
+  /** The optimizer's buffers for the checkpoint (Engine's; views, valid until the next step). */
+  optimizerState(): Record<string, Float64Array> {
+    return optimizerStateEntries(this.config.train.optimizer, this.namedOptimizerBuffers());
   }
 
   /** Runs `count` updates of the configured integrator. */

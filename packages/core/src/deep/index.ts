@@ -22,7 +22,7 @@ export {
   type DeepSpec,
   type DeepSpecInput,
 } from './spec.js';
-export { deepCoefficients, weightBase, widthPower, type DeepCoefficients, type TensorCoefficients } from './scaling.js';
+export { adamLrFactors, deepCoefficients, weightBase, widthPower, type DeepCoefficients, type TensorCoefficients } from './scaling.js';
 // φ itself (erf, activationFunction, activationDerivative) is exported from kernels/activations.ts.
 export { activate } from './activations.js';
 export { allocateDeepParams, checkDeepParams, cloneDeepParams, weightedSquaredNorm, type DeepParams } from './params.js';

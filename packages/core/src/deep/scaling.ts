@@ -15,7 +15,8 @@
  * by the width n), the hidden and output layers' their fan-in m_{l−1}, a bias's its length m_l.
  * With equal widths every base is m.
  */
-import { fanIn, hasBiasVector, type AbcExponents, type DeepSpec } from './spec.js';
+import { InvalidInputError } from '../errors.js';
+import { ABC_PRESETS, fanIn, hasBiasVector, type AbcExponents, type DeepSpec } from './spec.js';
 
 /**
  * n^e, exactly rounded for the exponents the presets use (0, ±½, ±1: 1, √n, 1/√n, n, 1/n, as
@@ -96,6 +97,37 @@ export function deepCoefficients(spec: DeepSpec): DeepCoefficients {
   for (let l = 0; l <= spec.depth; l++) {
     weights.push(tensorCoefficients(weightBase(spec, l), spec.layers[l], l === spec.depth ? spec.outputMultiplier : 1));
     biases.push(hasBiasVector(spec, l) ? tensorCoefficients(spec.widths[l], spec.biasExponents) : null);
+  }
+  return { weights, biases };
+}
+
+/**
+ * Adam's learning-rate factor of every tensor (`train.optimizer: adam`): n^{−c} with c from the
+ * preset's Adam row (ABC_PRESETS[preset].adam, Tensor Programs V Table 3 for μP; input row for
+ * the input layer and every bias, hidden rows, output row), on the width bases of
+ * {@link deepCoefficients}. Adam normalizes the gradient, so SGD's factors would be wrong: they
+ * compensate the gradient's width scale, which Adam divides out. For the same reason the overall
+ * scale κ·outputMultiplier that `lazy` (α) puts into every gradient is put back: the factors are
+ * multiplied by κ·outputMultiplier (1/α for lazy, 1 otherwise), so that at depth 1 they are the
+ * two-layer net's Adam factor κγs of ARCHITECTURE.md §1 (mean-field 1, ntk 1/√m, lazy 1/α).
+ * Exponents set by hand (no preset) have no Adam row: an error.
+ *
+ * @example
+ * adamLrFactors(resolveDeepSpec({ d: 3, depth: 2, width: 64, scaling: 'mup' })).weights; // [1/8, 1/64, 1/8]
+ */
+export function adamLrFactors(spec: DeepSpec): { weights: number[]; biases: (number | null)[] } {
+  if (spec.preset === null) {
+    throw new InvalidInputError('train.optimizer', 'adam needs the Adam learning rates of a named scaling (model.parameterization standard, ntk, mup or mean-field); exponents set by hand have none — use optimizer sgd or momentum');
+  }
+  const table = ABC_PRESETS[spec.preset].adam;
+  const overall = spec.kappa * spec.outputMultiplier;
+  const factor = (base: number, c: number) => overall * widthPower(base, -c);
+  const weights: number[] = [];
+  const biases: (number | null)[] = [];
+  for (let l = 0; l <= spec.depth; l++) {
+    const row = l === 0 ? table.input : l === spec.depth ? table.output : table.hidden;
+    weights.push(factor(weightBase(spec, l), row.c));
+    biases.push(hasBiasVector(spec, l) ? factor(spec.widths[l], table.input.c) : null);
   }
   return { weights, biases };
 }

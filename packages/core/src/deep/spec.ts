@@ -64,8 +64,9 @@ export interface AbcTable {
 const abc = (a: number, b: number, c: number): AbcExponents => ({ a, b, c });
 
 /**
- * The named presets (ARCHITECTURE.md §7), per layer kind, for SGD (used by the GD step) and for
- * Adam (data only: no optimizer reads it yet). The width base n of a layer is its fan-in for
+ * The named presets (ARCHITECTURE.md §7), per layer kind, for SGD (used by the sgd and momentum
+ * steps) and for Adam (its c column gives `train.optimizer: adam`'s learning-rate factors,
+ * scaling.ts `adamLrFactors`). The width base n of a layer is its fan-in for
  * hidden and output layers and m_1 (its fan-out: the input dimension is held fixed, as in TP4)
  * for the input layer; for a bias, the length m_l of the bias (see {@link DeepSpec}).
  *

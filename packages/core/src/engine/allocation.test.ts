@@ -25,16 +25,17 @@ function measure(args: string[], env: NodeJS.ProcessEnv = {}): { bytesPerStep: n
 const PROBE_LIMIT_MS = 300_000;
 
 describe('the step allocates nothing on the JS heap', () => {
-  for (const [backend, precision, integrator] of [
-    ['wasm', 'f32', 'gd'],
-    ['wasm', 'f64', 'gd'],
-    ['reference', 'f64', 'gd'],
-    ['wasm', 'f32', 'sgd'],
-    ['wasm', 'f32', 'minibatch'],
+  for (const [backend, precision, integrator, optimizer] of [
+    ['wasm', 'f32', 'gd', 'sgd'],
+    ['wasm', 'f64', 'gd', 'sgd'],
+    ['reference', 'f64', 'gd', 'sgd'],
+    ['reference', 'f64', 'gd', 'adam'],
+    ['wasm', 'f32', 'sgd', 'sgd'],
+    ['wasm', 'f32', 'minibatch', 'sgd'],
   ]) {
-    const shape = integrator === 'minibatch' ? 'softmax k = 4, batches of 8 from n = 1024, m = 256' : 'n = 64, m = 256';
-    it(`${backend} ${precision} ${integrator}: flat heap over 10 000 steps (${shape})`, () => {
-      const { bytesPerStep, gcs } = measure([backend, precision, integrator]);
+    const shape = integrator === 'minibatch' ? 'softmax k = 4, batches of 8 from n = 1024, m = 256' : `n = 64, m = ${optimizer === 'sgd' ? 256 : 64}`;
+    it(`${backend} ${precision} ${integrator}${optimizer === 'sgd' ? '' : ` ${optimizer}`}: flat heap over 10 000 steps (${shape})`, () => {
+      const { bytesPerStep, gcs } = measure([backend, precision, integrator, optimizer]);
       expect(gcs).toBe(0);
       expect(bytesPerStep).toBeLessThan(8);
     }, PROBE_LIMIT_MS);

@@ -1,5 +1,6 @@
 import { InvalidInputError, requireFinite, requireInteger, requireOneOf, requirePositive } from '../errors.js';
 import { checkSeed } from '../random/index.js';
+import { DEFAULT_OPTIMIZER, resolveOptimizerSpec, type OptimizerName } from '../optim/optimizer.js';
 import { isDeepModel, resolveModelSpec, type ModelSpec, type ModelSpecInput, type TwoLayerModelInput, type TwoLayerModelSpec } from '../model/spec.js';
 import { BACKENDS, INTEGRATORS, LOSSES, PRECISIONS, SCHEDULES, type BackendName, type DataSplit, type IntegratorName, type LossName, type LrSchedule, type Precision } from '../types.js';
 
@@ -27,6 +28,19 @@ export interface TrainSpec {
   schedule: LrSchedule;
   precision: Precision;
   backend: BackendName;
+  /**
+   * The update rule (ARCHITECTURE.md §7, optim/optimizer.ts): `sgd` (plain gradient steps, the
+   * default), `momentum` (heavy ball, β = `momentum`) or `adam` (AdamW: `betas`, `eps`, weight
+   * decay decoupled). momentum and adam run in float64 on the reference backend (`auto`) or the
+   * native one (when asked for).
+   */
+  optimizer: OptimizerName;
+  /** β of `momentum` (default 0.9); an error with another optimizer. */
+  momentum: number;
+  /** β₁, β₂ of `adam` (default [0.9, 0.999]); an error with another optimizer. */
+  betas: [number, number];
+  /** ε of `adam` (default 1e-8); an error with another optimizer. */
+  eps: number;
 }
 
 /** `log` keys of ARCHITECTURE.md §6. */
@@ -71,7 +85,8 @@ export interface SimulationConfigInput<M extends ModelSpecInput = ModelSpecInput
   seed?: number;
   model?: M;
   loss?: LossName;
-  train?: Partial<TrainSpec>;
+  /** `betas` may be any list here; resolution checks it holds two numbers in [0, 1). */
+  train?: Partial<Omit<TrainSpec, 'betas'>> & { betas?: readonly number[] };
   log?: { every?: number; particles?: Partial<LogSpec['particles']>; ntk?: Partial<LogSpec['ntk']> };
 }
 
@@ -80,7 +95,8 @@ export type { LrSchedule };
 /**
  * The `train` defaults (ARCHITECTURE.md §6): 1000 steps of full-batch GD with η = 0.1, no
  * weight decay, a constant step size, float64, backend `auto`; `batchSize` and `epochs` null
- * (the whole training set, and `steps` sets the length).
+ * (the whole training set, and `steps` sets the length); optimizer `sgd` (momentum 0.9,
+ * betas [0.9, 0.999], eps 1e-8 when those optimizers are picked).
  */
 export const DEFAULT_TRAIN: Readonly<TrainSpec> = {
   steps: 1000,
@@ -92,6 +108,10 @@ export const DEFAULT_TRAIN: Readonly<TrainSpec> = {
   schedule: 'constant',
   precision: 'f64',
   backend: 'auto',
+  optimizer: DEFAULT_OPTIMIZER.optimizer,
+  momentum: DEFAULT_OPTIMIZER.momentum,
+  betas: [DEFAULT_OPTIMIZER.betas[0], DEFAULT_OPTIMIZER.betas[1]],
+  eps: DEFAULT_OPTIMIZER.eps,
 };
 
 /**
@@ -130,6 +150,8 @@ export function resolveSimulationConfig(input: SimulationConfigInput = {}): Simu
   }
   rejectUnknown('train', input.train, Object.keys(DEFAULT_TRAIN));
   const t = { ...DEFAULT_TRAIN, ...input.train };
+  // Only the keys written count as given: a hyperparameter of another optimizer is an error.
+  const optimizer = resolveOptimizerSpec({ optimizer: input.train?.optimizer, momentum: input.train?.momentum, betas: input.train?.betas, eps: input.train?.eps });
   const train: TrainSpec = {
     steps: requireInteger('train.steps', t.steps, 0),
     lr: requirePositive('train.lr', t.lr),
@@ -140,7 +162,17 @@ export function resolveSimulationConfig(input: SimulationConfigInput = {}): Simu
     schedule: requireOneOf('train.schedule', t.schedule, SCHEDULES),
     precision: requireOneOf('train.precision', t.precision, PRECISIONS),
     backend: requireOneOf('train.backend', t.backend, BACKENDS),
+    optimizer: optimizer.optimizer,
+    momentum: optimizer.momentum,
+    betas: [optimizer.betas[0], optimizer.betas[1]],
+    eps: optimizer.eps,
   };
+  if (train.optimizer !== 'sgd' && (train.backend === 'wasm' || train.backend === 'tfjs')) {
+    throw new InvalidInputError('train.backend', `optimizer ${train.optimizer} runs on the reference or native backend only (the fused ${train.backend} kernels apply the SGD update; they do not hand out the gradient); use auto, reference or native, or optimizer sgd`);
+  }
+  if (train.optimizer !== 'sgd' && train.precision !== 'f64') {
+    throw new InvalidInputError('train.precision', `optimizer ${train.optimizer} runs in float64 only (reference or native backend); use f64, or optimizer sgd`);
+  }
   if (train.epochs !== null && train.integrator !== 'sgd') {
     throw new InvalidInputError('train.epochs', 'epochs are passes of minibatch SGD over the training set; set train.integrator: sgd, or use train.steps with gd');
   }

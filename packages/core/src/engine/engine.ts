@@ -102,6 +102,12 @@ export interface Engine<Params extends ModelParams = ModelParams> {
   modelInfo(): Record<string, unknown>;
   /** Frees threads and backend memory; safe to call twice. */
   dispose(): MaybePromise<void>;
+  /**
+   * The optimizer's state (momentum's or Adam's buffers, optim/optimizer.ts's
+   * `optimizerStateEntries`) for the checkpoint: views of the engine's own buffers, valid until
+   * the next step. Empty for sgd; absent on engines that run sgd only.
+   */
+  optimizerState?(): Record<string, Float64Array>;
 }
 
 /** Where an engine starts: w(0) and, to resume, w(t) at `startStep`. */
@@ -111,6 +117,8 @@ export interface EngineStart<Params extends ModelParams = ModelParams> {
   /** w(t) to start from with `startStep` (resuming); default w(0). */
   params?: Params;
   startStep?: number;
+  /** The optimizer state at `startStep` (a checkpoint's `optimizerState()`; momentum and adam resume bitwise from it). */
+  optimizerState?: Readonly<Record<string, Float64Array | number>>;
 }
 
 /**

@@ -14,7 +14,7 @@ export {
   type SimulationConfigInput,
   type TrainSpec,
 } from './config.js';
-export type { InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
+export type { BlockUpdate, InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
 export { StepPlan, updateCoefficients, type StepCoefficients, type StepPlanData } from './step-plan.js';
 export { describeBackend, outputsFor, type BackendInfo, type Engine, type EngineStart, type FamilyStart, type MaybePromise, type ModelParams } from './engine.js';
 export { predictOn } from './two-layer-engine.js';

@@ -50,4 +50,20 @@ export interface StepKernel {
    * what it was before vector outputs existed.
    */
   update(params: ParamsHandle, inputs: InputsHandle, r: Float64Array, coef: Readonly<StepCoefficients>, j0: number, j1: number): void;
+  /**
+   * Optional (kernels that compute a block's data terms g into a float64 buffer before applying
+   * them; the native kernel): `update` with `apply` in place of the SGD formula, called once per
+   * block and tensor with the block's g (g[v] belongs to w[offset + v]) — how momentum and adam
+   * (optim/optimizer.ts) run on the kernel.
+   */
+  updateWith?(params: ParamsHandle, inputs: InputsHandle, r: Float64Array, j0: number, j1: number, apply: BlockUpdate): void;
 }
+
+/**
+ * A block's update, for {@link StepKernel.updateWith}: `tensor` 'a' (m×D) or 'b' (m×k), w the
+ * kernel's array of it, g[0 .. count) the data terms of w[offset .. offset + count).
+ *
+ * @example
+ * const apply: BlockUpdate = (tensor, w, offset, g, count) => { for (let v = 0; v < count; v++) w[offset + v] -= 0.1 * g[v]; };
+ */
+export type BlockUpdate = (tensor: 'a' | 'b', w: Float64Array, offset: number, g: Float64Array, count: number) => void;

@@ -25,7 +25,8 @@ import type { AugmentedInputs } from '../model/inputs.js';
 import type { OnnxGraph } from '../native/onnx-model.js';
 import { NativeSession, nativeTensor, type OrtTensor } from '../native/runtime.js';
 import type { Precision } from '../types.js';
-import type { InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
+import type { BlockUpdate, InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
+import { InvalidInputError } from '../errors.js';
 import type { KernelShape } from './registry.js';
 import type { StepCoefficients } from './step-plan.js';
 
@@ -294,6 +295,16 @@ export class NativeKernel implements StepKernel {
   }
 
   update(params: ParamsHandle, inputs: InputsHandle, r: Float64Array, coef: Readonly<StepCoefficients>, j0: number, j1: number): void {
+    this.blockUpdates(params, inputs, r, coef, j0, j1, null);
+  }
+
+  /** `update` with `apply` in place of the SGD formula, per block (float64 only: `apply` gets the kernel's arrays). */
+  updateWith(params: ParamsHandle, inputs: InputsHandle, r: Float64Array, j0: number, j1: number, apply: BlockUpdate): void {
+    if (this.precision !== 'f64') throw new InvalidInputError('train.precision', 'the native kernel hands out its gradients in float64 only; use f64');
+    this.blockUpdates(params, inputs, r, NO_COEFFICIENTS, j0, j1, apply);
+  }
+
+  private blockUpdates(params: ParamsHandle, inputs: InputsHandle, r: Float64Array, coef: Readonly<StepCoefficients>, j0: number, j1: number, apply: BlockUpdate | null): void {
     const p = params as NativeParams;
     const x = this.checkedInputs(p, inputs);
     const { k, D } = p;
@@ -336,8 +347,13 @@ export class NativeKernel implements StepKernel {
       // One chunk: the GEMM's own values (the same numbers the float64 sum would hold).
       const totalA = chunks.length === 1 ? gA : sumA;
       const totalB = chunks.length === 1 ? gB : sumB;
-      applyUpdate(a, start * D, totalA, bs * D, shrink, step);
-      applyUpdate(b, start * k, totalB, bs * k, shrink, step);
+      if (apply) {
+        apply('a', a as Float64Array, start * D, totalA as Float64Array, bs * D);
+        apply('b', b as Float64Array, start * k, totalB as Float64Array, bs * k);
+      } else {
+        applyUpdate(a, start * D, totalA, bs * D, shrink, step);
+        applyUpdate(b, start * k, totalB, bs * k, shrink, step);
+      }
     }
     p.version++;
   }
@@ -379,6 +395,8 @@ export class NativeKernel implements StepKernel {
 }
 
 /** w[off + v] ← shrink·w[off + v] − step·g[v] for v < count (one monomorphic loop per array type pair). */
+const NO_COEFFICIENTS: Readonly<StepCoefficients> = { lr: 0, step: 0, shrink: 1 };
+
 function applyUpdate(w: Values, off: number, g: Values | Float64Array, count: number, shrink: number, step: number): void {
   for (let v = 0; v < count; v++) w[off + v] = shrink * w[off + v] - step * g[v];
 }

@@ -85,6 +85,39 @@ export class ReferenceKernel implements StepKernel {
     }
   }
 
+  /**
+   * The data terms g_j of eq. (3) that `update` applies, written out instead of applied (for the
+   * optimizers that keep state, optim/optimizer.ts): for neurons j0 ≤ j < j1,
+   * gradB[j·k + c] = Σ_i r_ic σ(a_j·x̃_i) and gradA[j·D + q] = Σ_i ⟨b_j, r_i⟩ 1[a_j·x̃_i > 0] x̃_iq,
+   * so that w_j ← shrink·w_j − step·g_j is `update`'s step (to rounding). Full-size m·D and m·k
+   * buffers; indices outside the range are left as they are.
+   */
+  gradients(handle: ParamsHandle, inputsHandle: InputsHandle, r: Float64Array, j0: number, j1: number, gradA: Float64Array, gradB: Float64Array): void {
+    const k = outputCount(handle);
+    const { a, b, D } = handle as NetworkParams;
+    const { n, x } = inputsHandle as AugmentedInputs;
+    for (let j = j0; j < j1; j++) {
+      const aOff = j * D;
+      const bOff = j * k;
+      gradA.fill(0, aOff, aOff + D);
+      gradB.fill(0, bOff, bOff + k);
+      for (let i = 0; i < n; i++) {
+        const xOff = i * D;
+        let z = 0;
+        for (let q = 0; q < D; q++) z += a[aOff + q] * x[xOff + q];
+        if (z > 0) {
+          let br = 0;
+          for (let c = 0; c < k; c++) {
+            const ric = r[i * k + c];
+            gradB[bOff + c] += ric * z;
+            br += b[bOff + c] * ric;
+          }
+          for (let q = 0; q < D; q++) gradA[aOff + q] += br * x[xOff + q];
+        }
+      }
+    }
+  }
+
   /** k outputs: out[i·k + c] = Σ_j b_jc σ(a_j·x̃_i). */
   private partialOutputsVector(params: NetworkParams, inputs: AugmentedInputs, k: number, j0: number, j1: number, out: Float64Array): void {
     const { a, b, D } = params;

@@ -14,9 +14,11 @@ import { PRECISIONS, TWO_LAYER, type DataSplit } from '../types.js';
 import { resolveSimulationConfig, type SimulationConfig, type SimulationConfigInput } from './config.js';
 import type { BackendInfo, Engine, EngineStart } from './engine.js';
 import { TwoLayerEngineBase } from './two-layer-engine.js';
-import type { InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
+import type { BlockUpdate, InputsHandle, ParamsHandle, StepKernel } from './kernel.js';
 import type { ObservableRow } from './observables.js';
 import { ReferenceKernel } from './reference-kernel.js';
+import type { StepCoefficients } from './step-plan.js';
+import { allocateOptimizerBuffers, optimizerStateEntries, restoreOptimizerState, updateSlice, type OptimizerBuffers } from '../optim/optimizer.js';
 import { kernelsOfModel, registerEngine, registerKernel, resolveKernel, type KernelShape } from './registry.js';
 import { NativeKernel, nativeStepIsFaster } from './native-kernel.js';
 import { loadNativeRuntime } from '../native/runtime.js';
@@ -62,12 +64,16 @@ registerKernel<StepKernel>({
  * registry.ts): `tfjs` needs TensorFlow.js loaded already (see {@link prepareKernel}); `auto`
  * takes the tfjs kernel for f32 on the GEMM-bound shapes where it was measured faster
  * ({@link tfjsStepIsFaster}) when `shape` is given and TensorFlow.js is loaded, else the fused
- * wasm SIMD kernel when it is built, else the reference kernel (float64 only).
+ * wasm SIMD kernel when it is built, else the reference kernel (float64 only). Optimizers
+ * other than sgd get the reference kernel, or the native one when asked for (config resolution
+ * rejects the other backends).
  *
  * @example
  * const kernel = selectKernel(resolveSimulationConfig({ train: { backend: 'wasm', precision: 'f32' } }));
  */
 export function selectKernel(config: SimulationConfig, shape?: KernelShape): StepKernel {
+  // momentum and adam need the gradient g itself, which the reference and native kernels hand out.
+  if (config.train.optimizer !== 'sgd' && config.train.backend !== 'native') return new ReferenceKernel();
   return resolveKernel<StepKernel>(TWO_LAYER, config.train, shape).create();
 }
 
@@ -141,6 +147,16 @@ export class Simulation extends TwoLayerEngineBase implements Engine<NetworkPara
   /** The step whose parameters produced trainOut (−1: none): a GD step reuses what observe() computed. */
   private trainOutStep = -1;
   private readonly testOut: Float64Array;
+  /**
+   * momentum and adam (optim/optimizer.ts): the data terms g of a and b (m·D, m·k), their state,
+   * and the factor taking g to the gradient ∇_w(κR) = κs·g that Adam normalizes; null for sgd
+   * (the kernel's fused update).
+   */
+  private readonly stateful: { gradA: Float64Array; gradB: Float64Array; a: OptimizerBuffers; b: OptimizerBuffers; gradScale: number } | null;
+  /** The native kernel's per-block hook (kernel.ts `updateWith`), made once; it reads the update's number and coefficients below. */
+  private readonly applyBlock: BlockUpdate;
+  private blockT = 0;
+  private blockCoefficients: Readonly<StepCoefficients> = { lr: 0, step: 0, shrink: 1 };
 
   constructor(config: SimulationConfig, data: DataSplit, options: SimulationOptions = {}) {
     super(config, data, options);
@@ -176,6 +192,36 @@ export class Simulation extends TwoLayerEngineBase implements Engine<NetworkPara
     this.residual = new Float64Array(this.batch.n * k);
     this.trainOut = new Float64Array(this.trainInputs.n * k);
     this.testOut = new Float64Array(this.testInputs.n * k);
+    this.applyBlock = (tensor, w, offset, g, count) => {
+      const state = this.stateful as NonNullable<Simulation['stateful']>;
+      const rule = this.config.train;
+      if (rule.optimizer === 'adam') for (let v = 0; v < count; v++) g[v] *= state.gradScale;
+      updateSlice(rule, w, g, tensor === 'a' ? state.a : state.b, offset, count, this.blockCoefficients, this.blockT, 0);
+    };
+    const { optimizer } = train;
+    if (optimizer === 'sgd') {
+      this.stateful = null;
+    } else {
+      const reference = this.kernel instanceof ReferenceKernel;
+      if (!reference && (!this.kernel.updateWith || this.kernel.precision !== 'f64')) {
+        throw new InvalidInputError('train.backend', `optimizer ${optimizer} runs on the reference or native (f64) backend only, not ${this.kernel.backend} ${this.kernel.precision}; use auto, reference or native`);
+      }
+      const { m, D } = this.hostParams;
+      this.stateful = {
+        // The reference kernel writes every neuron's g here; the native kernel hands out its own per block.
+        gradA: new Float64Array(reference ? m * D : 0),
+        gradB: new Float64Array(reference ? m * k : 0),
+        a: allocateOptimizerBuffers(optimizer, m * D),
+        b: allocateOptimizerBuffers(optimizer, m * k),
+        gradScale: this.scaling.kappa * this.scaling.s,
+      };
+      if (options.optimizerState) restoreOptimizerState(optimizer, { a: this.stateful.a, b: this.stateful.b }, options.optimizerState);
+    }
+  }
+
+  /** The optimizer's buffers for the checkpoint (Engine's; views, valid until the next step; empty for sgd). */
+  optimizerState(): Record<string, Float64Array> {
+    return this.stateful ? optimizerStateEntries(this.config.train.optimizer, { a: this.stateful.a, b: this.stateful.b }) : {};
   }
 
   /** Resolves a partial config (defaults of ARCHITECTURE.md §6) and builds the simulation. */
@@ -243,9 +289,40 @@ export class Simulation extends TwoLayerEngineBase implements Engine<NetworkPara
     // Full-batch GD evaluates f on the training set, which a logged step may have done already.
     const outputs = sgd ? this.outputsOn(this.batchHandle, this.batchF0, this.batchOut) : this.trainOutputs();
     outputResiduals(this.config.loss, this.outputs, batch.n, outputs, this.batchY, residual);
-    this.kernel.update(this.paramsHandle, this.batchHandle, residual, this.plan.at(t), 0, this.paramsHandle.m);
+    if (this.stateful) this.statefulUpdate(t);
+    else this.kernel.update(this.paramsHandle, this.batchHandle, residual, this.plan.at(t), 0, this.paramsHandle.m);
     this.hostParamsStale = true;
     this.stepCount++;
+  }
+
+  /**
+   * momentum / adam: g of every neuron from the reference kernel (whose handle is the host
+   * params), then the optimizer's update of a and b (the native kernel: per block, applyBlock). The plan's drive κγs is the learning-rate
+   * factor of all three rules (for Adam: see optim/optimizer.ts and ARCHITECTURE.md §1's table —
+   * g_j is O(1) per neuron in every row, so κγs is SGD's per-parameter displacement scale, and
+   * Adam, which normalizes g, keeps each row's regime with the same factor); Adam gets the
+   * gradient κs·g.
+   */
+  private statefulUpdate(t: number): void {
+    const state = this.stateful as NonNullable<Simulation['stateful']>;
+    if (!(this.kernel instanceof ReferenceKernel)) {
+      // The native kernel: its blocks' g go through applyBlock (the same rule, per block).
+      this.blockT = t + 1;
+      this.blockCoefficients = this.plan.at(t);
+      (this.kernel.updateWith as NonNullable<StepKernel['updateWith']>)(this.paramsHandle, this.batchHandle, this.residual, 0, this.paramsHandle.m, this.applyBlock);
+      return;
+    }
+    const { gradA, gradB, gradScale } = state;
+    const params = this.paramsHandle as NetworkParams;
+    (this.kernel as ReferenceKernel).gradients(params, this.batchHandle, this.residual, 0, params.m, gradA, gradB);
+    const rule = this.config.train;
+    if (rule.optimizer === 'adam') {
+      for (let q = 0; q < gradA.length; q++) gradA[q] *= gradScale;
+      for (let q = 0; q < gradB.length; q++) gradB[q] *= gradScale;
+    }
+    const c = this.plan.at(t);
+    updateSlice(rule, params.a, gradA, state.a, 0, gradA.length, c, t + 1);
+    updateSlice(rule, params.b, gradB, state.b, 0, gradB.length, c, t + 1);
   }
 
   /** Population SGD: update t's fresh samples, uploaded, with their f_{w(0)}. */

@@ -9,7 +9,8 @@ import { randomClassSplit, randomSplit } from './fixtures.js';
 
 // 'minibatch': softmax on 4 classes (k = 4 outputs), SGD over a finite set of 1024 points in
 // batches of 8 (a reshuffle, which allocates its draws, every 128 steps).
-const [backend, precision, integrator] = process.argv.slice(2) as ['reference' | 'wasm', 'f32' | 'f64', 'gd' | 'sgd' | 'minibatch'];
+// A fourth argument picks train.optimizer (momentum, adam: the reference kernel's gradients and optim/'s update).
+const [backend, precision, integrator, optimizer = 'sgd'] = process.argv.slice(2) as ['reference' | 'wasm', 'f32' | 'f64', 'gd' | 'sgd' | 'minibatch', ('sgd' | 'momentum' | 'adam')?];
 // The heap counter moves in chunks of ~32 KiB (allocation buffers), so the window is long
 // enough that one chunk is ~3 bytes per step.
 const STEPS = 10_000;
@@ -27,7 +28,8 @@ const sim =
         { model: { width: 256 }, loss: 'softmax', train: { lr: 0.1, backend, precision, integrator: 'sgd', batchSize: 8 }, log: { ntk: { every: 0 } } },
         randomClassSplit(1024, 0, 2, 4, 1),
       )
-    : Simulation.create({ model: { width: 256 }, train: { lr: 0.1, backend, precision, integrator } }, integrator === 'sgd' ? { ...split, sampler } : split);
+    : // The optimizers' probe uses m = 64: a per-step allocation shows at any width, and the reference kernel is slow.
+      Simulation.create({ model: { width: optimizer === 'sgd' ? 256 : 64 }, train: { lr: optimizer === 'adam' ? 1e-3 : 0.1, backend, precision, integrator, optimizer } }, integrator === 'sgd' ? { ...split, sampler } : split);
 // Warm up: optimizing compilers must be done before the windows, or their own allocations
 // (feedback, code) are counted. On a busy machine they may still run late, so the measurement
 // is repeated and the quietest window kept (below).
