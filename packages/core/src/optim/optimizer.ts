@@ -87,7 +87,7 @@ export function allocateOptimizerBuffers(optimizer: OptimizerName, length: numbe
  * const spec: OptimizerSpec = { optimizer: 'momentum', momentum: 0.9, betas: [0.9, 0.999], eps: 1e-8 };
  * updateSlice(spec, w, g, state, 0, 2, { lr: 0.1, step: 0.1, shrink: 1 }, 1); // w = [0.95, 2.1]
  */
-export function updateSlice(spec: OptimizerSpec, w: Float64Array | Float32Array, g: Float64Array | Float32Array, state: OptimizerBuffers, offset: number, count: number, c: Readonly<Pick<StepCoefficients, 'step' | 'shrink'>>, t: number, gradOffset = offset): void {
+export function updateSlice(spec: OptimizerSpec, w: Float64Array | Float32Array, g: Float64Array | Float32Array, state: OptimizerBuffers, offset: number, count: number, c: Readonly<Pick<StepCoefficients, 'step' | 'shrink'> & { lr?: number }>, t: number, gradOffset = offset): void {
   const { step, shrink } = c;
   const end = offset + count;
   // g's index of w[q] (a kernel's block-local gradient starts at 0; the state shares w's indices).
